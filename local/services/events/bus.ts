@@ -1,0 +1,587 @@
+/**
+ * The local EventBridge: event buses (a `default` bus always exists), rules with event patterns and
+ * targets, PutEvents with AWS's validation and event envelope, asynchronous delivery with each
+ * target's RetryPolicy and DeadLetterConfig, archives and replays.
+ *
+ * PutEvents returns as soon as the events are matched and archived; deliveries run in the
+ * background, at most {@link DEFAULT_CONCURRENCY_PER_TARGET} at a time per rule target. A failed
+ * delivery is retried when the error is retryable (throttling, 5xx, network), with exponential
+ * backoff and jitter, until MaximumRetryAttempts (default 185) or MaximumEventAgeInSeconds
+ * (default 86 400) runs out; then, or at once for an error that is not retryable, the event goes
+ * to the target's dead-letter queue with the message attributes AWS sets (RULE_ARN, TARGET_ARN,
+ * ERROR_CODE, ERROR_MESSAGE, RETRY_ATTEMPTS and, when a limit ended the retries,
+ * EXHAUSTED_RETRY_CONDITION). The body of a dead letter is the event, not the shaped input.
+ *
+ * An ordered, bounded log of events and deliveries, with listeners (`onEvent`, `onDelivery`), lets
+ * tests wait for what happened instead of sleeping; counters feed the `status` command.
+ *
+ * LIMITATIONS: AWS does not publish its backoff base, so retries here start at
+ * {@link DEFAULT_RETRY_BASE_MS} ms, double, and are capped at {@link DEFAULT_RETRY_CAP_MS} ms;
+ * scheduled rules (ScheduleExpression), bus policies, cross-account and cross-region buses,
+ * endpoints and partner event sources are not supported; a rule change applies to the next
+ * PutEvents at once (AWS takes a moment); retries still waiting when the runtime stops are dropped.
+ */
+import { randomUUID } from 'node:crypto';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import { TargetError, toTargetError, type TargetSender } from '../targets.js';
+import { ApiDestinationService, type HttpParameters } from './api-destinations.js';
+import { EventArchive } from './archive.js';
+import { shapeTargetInput, type TargetInputSettings } from './input.js';
+import { compilePattern, type EventMatcher } from './pattern.js';
+
+/** One PutEvents request entry (what the AWS SDK's PutEventsRequestEntry holds). */
+export interface PutEventsEntry {
+  Source?: string;
+  DetailType?: string;
+  /** A JSON object, as text. */
+  Detail?: string;
+  /** A bus name or ARN; `default` when absent. */
+  EventBusName?: string;
+  Resources?: string[];
+  Time?: Date | string;
+}
+
+/** One PutEvents result entry: the event id, or why the entry failed. */
+export type PutEventsResultEntry = { EventId: string } | { ErrorCode: string; ErrorMessage: string };
+
+/** The PutEvents response. */
+export interface PutEventsResult {
+  FailedEntryCount: number;
+  Entries: PutEventsResultEntry[];
+}
+
+/** An event as EventBridge hands it to rules and targets. */
+export interface EventEnvelope {
+  version: '0';
+  id: string;
+  'detail-type': string;
+  source: string;
+  account: string;
+  /** ISO 8601 to the second (`2026-01-31T12:00:00Z`). */
+  time: string;
+  region: string;
+  resources: string[];
+  detail: Record<string, unknown>;
+  /** Set on events re-sent by a replay. */
+  'replay-name'?: string;
+}
+
+/** A rule target (the PutTargets / AWS::Events::Rule Target properties the local runtime honours). */
+export interface RuleTarget extends TargetInputSettings {
+  Id: string;
+  Arn: string;
+  RetryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
+  DeadLetterConfig?: { Arn?: string };
+  HttpParameters?: HttpParameters;
+  SqsParameters?: { MessageGroupId?: string };
+}
+
+/** The PutRule request. */
+export interface PutRuleInput {
+  Name: string;
+  /** A bus name or ARN; `default` when absent. */
+  EventBusName?: string;
+  /** An object or its JSON text. */
+  EventPattern: unknown;
+  /** `ENABLED` (default) or `DISABLED`. */
+  State?: string;
+}
+
+/** The replay request: re-sends an archive's events from a time window to its bus. */
+export interface ReplayInput {
+  archiveName: string;
+  startTime: Date;
+  endTime: Date;
+  /**
+   * The archive's bus ARN; FilterArns limits the replay to those rules of that bus. Defaults to
+   * every rule of the archive's bus (AWS requires it; a local convenience for operators).
+   */
+  destination?: { Arn: string; FilterArns?: string[] };
+  /** Carried by every replayed event as `replay-name`; generated when absent. */
+  replayName?: string;
+}
+
+/** An event accepted on a bus, with the rules it matched. */
+export interface EventRecord {
+  busName: string;
+  event: EventEnvelope;
+  /** ARNs of the enabled rules the event matched. */
+  matchedRules: string[];
+}
+
+/** The outcome of one event's delivery to one rule target (after any retries). */
+export interface DeliveryRecord {
+  eventId: string;
+  /** The rule's ARN. */
+  rule: string;
+  /** The target's Id. */
+  target: string;
+  targetArn: string;
+  ok: boolean;
+  /** Calls made to the target (1 + retries). */
+  attempts: number;
+  error?: { code: string; message: string };
+  /** For a failed delivery with a DeadLetterConfig: whether the event reached the dead-letter queue. */
+  deadLettered?: boolean;
+}
+
+/** The counters behind `status`. */
+export interface EventBridgeStatus {
+  buses: number;
+  rules: number;
+  archives: number;
+  /** Events accepted by PutEvents (replays excluded). */
+  put: number;
+  /** Events re-sent by replays. */
+  replayed: number;
+  /** Event × rule matches. */
+  matched: number;
+  delivered: number;
+  failed: number;
+  deadLettered: number;
+  /** Deliveries running or waiting to retry. */
+  inFlight: number;
+}
+
+/** Settings of {@link EventBridgeService}. */
+export interface EventBridgeOptions {
+  region: string;
+  accountId: string;
+  /** The runtime's state folder (archives are kept there), or undefined to keep them in memory. */
+  stateDir: string | undefined;
+  /** Delivers to targets and dead-letter queues: the runtime's `TargetDispatcher`. */
+  dispatcher: TargetSender;
+  log?: (component: string, message: string) => void;
+  /** First retry delay in ms (default {@link DEFAULT_RETRY_BASE_MS}). */
+  retryBaseMs?: number;
+  /** Longest retry delay in ms (default {@link DEFAULT_RETRY_CAP_MS}). */
+  retryCapMs?: number;
+  /** Concurrent deliveries per rule target (default {@link DEFAULT_CONCURRENCY_PER_TARGET}). */
+  concurrencyPerTarget?: number;
+  /** Records kept in each of the event and delivery logs (default 1000). */
+  logSize?: number;
+}
+
+/** Thrown for a request AWS refuses as a whole (the SDK's ValidationException and friends). */
+export class EventBridgeError extends Error {
+  constructor(
+    override readonly name: 'ValidationException' | 'ResourceNotFoundException' | 'ResourceAlreadyExistsException',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const DEFAULT_RETRY_BASE_MS = 100;
+export const DEFAULT_RETRY_CAP_MS = 30_000;
+export const DEFAULT_CONCURRENCY_PER_TARGET = 10;
+/** PutEvents limits. */
+const MAX_ENTRIES = 10;
+const MAX_REQUEST_BYTES = 256 * 1024;
+/** RetryPolicy defaults. */
+const DEFAULT_MAX_RETRIES = 185;
+const DEFAULT_MAX_EVENT_AGE_SECONDS = 86_400;
+const DEFAULT_BUS = 'default';
+
+interface Rule {
+  name: string;
+  arn: string;
+  busName: string;
+  enabled: boolean;
+  matches: EventMatcher;
+  targets: RuleTarget[];
+}
+
+interface Bus {
+  name: string;
+  arn: string;
+  rules: Map<string, Rule>;
+}
+
+/** Runs at most `limit` tasks at a time; the rest wait in order. */
+class ConcurrencyLimit {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      // The slot passes straight to the next waiter, so `running` stays as it is.
+      if (next) next();
+      else this.running--;
+    }
+  }
+}
+
+/** The buses, rules, archives, connections and API destinations of one runtime. */
+export class EventBridgeService {
+  /** Connections and API destinations (targets reach them through the dispatcher). */
+  readonly apiDestinations: ApiDestinationService;
+  private readonly buses = new Map<string, Bus>();
+  private readonly archives = new Map<string, EventArchive>();
+  private readonly limits = new Map<string, ConcurrencyLimit>();
+  private readonly eventLog: EventRecord[] = [];
+  private readonly deliveryLog: DeliveryRecord[] = [];
+  private readonly eventListeners = new Set<(record: EventRecord) => void>();
+  private readonly deliveryListeners = new Set<(record: DeliveryRecord) => void>();
+  private readonly running = new Set<Promise<void>>();
+  private readonly stopping = new AbortController();
+  private readonly counters = { put: 0, replayed: 0, matched: 0, delivered: 0, failed: 0, deadLettered: 0 };
+
+  constructor(private readonly options: EventBridgeOptions) {
+    this.apiDestinations = new ApiDestinationService(options);
+    this.createEventBus(DEFAULT_BUS);
+  }
+
+  /** Creates a custom bus; returns its name and ARN. */
+  createEventBus(name: string): { name: string; arn: string } {
+    if (this.buses.has(name)) throw new EventBridgeError('ResourceAlreadyExistsException', `Event bus ${name} already exists.`);
+    const bus: Bus = { name, arn: `${this.arnPrefix()}event-bus/${name}`, rules: new Map() };
+    this.buses.set(name, bus);
+    return { name, arn: bus.arn };
+  }
+
+  /**
+   * Creates or replaces a rule (its targets are kept, as with PutRule). The pattern is validated
+   * and compiled here: an invalid one throws `InvalidEventPatternError`.
+   */
+  putRule(input: PutRuleInput): { name: string; arn: string; busName: string } {
+    const bus = this.bus(input.EventBusName);
+    const matches = compilePattern(input.EventPattern);
+    const state = input.State ?? 'ENABLED';
+    if (!['ENABLED', 'DISABLED', 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS'].includes(state)) {
+      throw new EventBridgeError('ValidationException', `Rule ${input.Name}: State must be ENABLED or DISABLED, got ${state}`);
+    }
+    const arn = `${this.arnPrefix()}rule/${bus.name === DEFAULT_BUS ? '' : `${bus.name}/`}${input.Name}`;
+    const rule: Rule = {
+      name: input.Name,
+      arn,
+      busName: bus.name,
+      enabled: state !== 'DISABLED',
+      matches,
+      targets: bus.rules.get(input.Name)?.targets ?? [],
+    };
+    bus.rules.set(rule.name, rule);
+    return { name: rule.name, arn, busName: bus.name };
+  }
+
+  /** Adds or replaces (by Id) targets of a rule. */
+  putTargets(input: { Rule: string; EventBusName?: string; Targets: RuleTarget[] }): void {
+    const bus = this.bus(input.EventBusName);
+    const rule = bus.rules.get(input.Rule);
+    if (rule === undefined) throw new EventBridgeError('ResourceNotFoundException', `Rule ${input.Rule} does not exist on EventBus ${bus.name}.`);
+    const ids = new Set(input.Targets.map((target) => target.Id));
+    rule.targets = [...rule.targets.filter((target) => !ids.has(target.Id)), ...input.Targets];
+  }
+
+  /** Creates an archive of a bus (named by ARN, as in CreateArchive). */
+  createArchive(input: {
+    ArchiveName: string;
+    EventSourceArn: string;
+    EventPattern?: unknown;
+    RetentionDays?: number;
+  }): { name: string; arn: string } {
+    if (this.archives.has(input.ArchiveName)) {
+      throw new EventBridgeError('ResourceAlreadyExistsException', `Archive ${input.ArchiveName} already exists.`);
+    }
+    const bus = this.bus(input.EventSourceArn);
+    const archive = new EventArchive({
+      name: input.ArchiveName,
+      arn: `${this.arnPrefix()}archive/${input.ArchiveName}`,
+      busName: bus.name,
+      eventPattern: input.EventPattern,
+      retentionDays: input.RetentionDays,
+      stateDir: this.options.stateDir,
+    });
+    this.archives.set(archive.name, archive);
+    return { name: archive.name, arn: archive.arn };
+  }
+
+  /**
+   * Sends the events of an archive from a time window to its bus again. They keep their id and
+   * time, carry `replay-name`, reach only the rules (all of them, or those in FilterArns) and are
+   * not archived again. Resolves once every event is matched (deliveries go on in the background).
+   */
+  async replay(input: ReplayInput): Promise<{ replayed: number }> {
+    const archive = this.archives.get(input.archiveName);
+    if (archive === undefined) throw new EventBridgeError('ResourceNotFoundException', `Archive ${input.archiveName} does not exist.`);
+    const bus = this.bus(archive.busName);
+    const { Arn = bus.arn, FilterArns } = input.destination ?? {};
+    if (Arn !== bus.arn) {
+      throw new EventBridgeError('ValidationException', `A replay of ${archive.name} must go to its source bus ${bus.arn}.`);
+    }
+    const replayName = input.replayName ?? `${archive.name}-${Date.now()}`;
+    const filter = FilterArns && new Set(FilterArns);
+    const events = await archive.read(input.startTime, input.endTime);
+    for (const event of events) {
+      this.route(bus, { ...event, 'replay-name': replayName }, filter);
+      this.counters.replayed++;
+    }
+    return { replayed: events.length };
+  }
+
+  /**
+   * Accepts up to 10 entries as PutEvents does: each valid entry becomes an event that is matched
+   * against the enabled rules of its bus and archived; invalid entries fail on their own. Throws
+   * an {@link EventBridgeError} for a request AWS refuses as a whole (no entries, more than 10,
+   * more than 256 KB).
+   */
+  putEvents(entries: PutEventsEntry[]): PutEventsResult {
+    if (entries.length === 0 || entries.length > MAX_ENTRIES) {
+      throw new EventBridgeError('ValidationException', `PutEvents takes 1 to ${MAX_ENTRIES} entries, got ${entries.length}.`);
+    }
+    if (entries.reduce((total, entry) => total + entrySize(entry), 0) > MAX_REQUEST_BYTES) {
+      throw new EventBridgeError('ValidationException', 'Total size of the entries in the request is over the limit.');
+    }
+    const results = entries.map((entry) => this.putEvent(entry));
+    return { FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results };
+  }
+
+  /** Calls `listener` with every event accepted from now on; returns the unsubscribe function. */
+  onEvent(listener: (record: EventRecord) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  /** Calls `listener` with every finished delivery from now on; returns the unsubscribe function. */
+  onDelivery(listener: (record: DeliveryRecord) => void): () => void {
+    this.deliveryListeners.add(listener);
+    return () => this.deliveryListeners.delete(listener);
+  }
+
+  /** The latest accepted events, oldest first. */
+  events(): readonly EventRecord[] {
+    return this.eventLog;
+  }
+
+  /** The latest finished deliveries, oldest first. */
+  deliveries(): readonly DeliveryRecord[] {
+    return this.deliveryLog;
+  }
+
+  status(): EventBridgeStatus {
+    let rules = 0;
+    for (const bus of this.buses.values()) rules += bus.rules.size;
+    return { buses: this.buses.size, rules, archives: this.archives.size, ...this.counters, inFlight: this.running.size };
+  }
+
+  /** Resolves once no delivery is running or waiting to retry. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  /** Drops retries and API destination calls still waiting and waits for running deliveries to end. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    this.apiDestinations.stop();
+    await this.idle();
+  }
+
+  private arnPrefix(): string {
+    return `arn:aws:events:${this.options.region}:${this.options.accountId}:`;
+  }
+
+  /** A bus by name or ARN (`default` when absent). */
+  private bus(nameOrArn: string | undefined): Bus {
+    const key = nameOrArn ?? DEFAULT_BUS;
+    const name = key.startsWith('arn:') ? key.slice(key.indexOf(':event-bus/') + ':event-bus/'.length) : key;
+    const bus = this.buses.get(name);
+    if (bus === undefined || (key.startsWith('arn:') && key !== bus.arn)) {
+      throw new EventBridgeError('ResourceNotFoundException', `Event bus ${key} does not exist.`);
+    }
+    return bus;
+  }
+
+  private putEvent(entry: PutEventsEntry): PutEventsResultEntry {
+    for (const field of ['Source', 'DetailType', 'Detail'] as const) {
+      if (typeof entry[field] !== 'string' || entry[field] === '') {
+        return { ErrorCode: 'InvalidArgument', ErrorMessage: `Parameter ${field} is not valid. Reason: ${field} is a required argument.` };
+      }
+    }
+    let detail: unknown;
+    try {
+      detail = JSON.parse(entry.Detail as string);
+    } catch {
+      detail = undefined;
+    }
+    if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) {
+      return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+    }
+    const time = entry.Time === undefined ? new Date() : new Date(entry.Time);
+    if (Number.isNaN(time.getTime())) return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter Time is not valid.' };
+    let bus: Bus;
+    try {
+      bus = this.bus(entry.EventBusName);
+    } catch (error) {
+      return { ErrorCode: 'ResourceNotFoundException', ErrorMessage: (error as Error).message };
+    }
+    const event: EventEnvelope = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': entry.DetailType as string,
+      source: entry.Source as string,
+      account: this.options.accountId,
+      time: isoSeconds(time),
+      region: this.options.region,
+      resources: entry.Resources ?? [],
+      detail: detail as Record<string, unknown>,
+    };
+    this.counters.put++;
+    for (const archive of this.archives.values()) if (archive.busName === bus.name) archive.offer(event);
+    this.route(bus, event, undefined);
+    return { EventId: event.id };
+  }
+
+  /** Matches `event` against the bus's enabled rules (only those in `filter`, when given) and starts their deliveries. */
+  private route(bus: Bus, event: EventEnvelope, filter: Set<string> | undefined): void {
+    const receivedAt = new Date();
+    const matched: Rule[] = [];
+    for (const rule of bus.rules.values()) {
+      if (rule.enabled && (filter === undefined || filter.has(rule.arn)) && rule.matches(event)) matched.push(rule);
+    }
+    this.counters.matched += matched.length;
+    this.append(this.eventLog, { busName: bus.name, event, matchedRules: matched.map((rule) => rule.arn) }, this.eventListeners);
+    for (const rule of matched) {
+      for (const target of rule.targets) {
+        const delivery = this.deliver(event, rule, target, receivedAt).finally(() => this.running.delete(delivery));
+        this.running.add(delivery);
+      }
+    }
+  }
+
+  private async deliver(event: EventEnvelope, rule: Rule, target: RuleTarget, receivedAt: Date): Promise<void> {
+    // Starts after PutEvents has returned (and lets I/O run first, so a rule that feeds its own bus cannot starve it).
+    await nextTurn();
+    let input: string;
+    try {
+      input = shapeTargetInput(target, event, { ruleName: rule.name, ruleArn: rule.arn, ingestionTime: receivedAt });
+    } catch (error) {
+      const failure = new TargetError(`Rule ${rule.name} target ${target.Id}: ${(error as Error).message}`, { code: 'INVALID_PARAMETER', retryable: false, cause: error });
+      return this.fail(event, rule, target, failure, 0, undefined);
+    }
+    const maxRetries = target.RetryPolicy?.MaximumRetryAttempts ?? DEFAULT_MAX_RETRIES;
+    const maxAgeMs = (target.RetryPolicy?.MaximumEventAgeInSeconds ?? DEFAULT_MAX_EVENT_AGE_SECONDS) * 1000;
+    const limit = this.limitFor(rule, target);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await limit.run(() => this.options.dispatcher.deliver(target.Arn, input, {
+          httpParameters: target.HttpParameters,
+          messageGroupId: target.SqsParameters?.MessageGroupId,
+          deduplicationId: event.id,
+        }));
+        this.counters.delivered++;
+        this.record({ eventId: event.id, rule: rule.arn, target: target.Id, targetArn: target.Arn, ok: true, attempts: attempt });
+        return;
+      } catch (caught) {
+        const error = toTargetError(caught, target.Arn);
+        if (!error.retryable) return this.fail(event, rule, target, error, attempt, undefined);
+        if (attempt > maxRetries) return this.fail(event, rule, target, error, attempt, 'MaximumRetryAttempts');
+        const delay = Math.max(this.backoff(attempt), error.retryAfterMs ?? 0);
+        if (Date.now() + delay - receivedAt.getTime() > maxAgeMs) {
+          return this.fail(event, rule, target, error, attempt, 'MaximumEventAgeInSeconds');
+        }
+        try {
+          await sleep(delay, undefined, { signal: this.stopping.signal });
+        } catch {
+          return; // The runtime is stopping.
+        }
+      }
+    }
+  }
+
+  /** Exponential backoff with jitter: a random delay between half and all of base × 2^(attempt−1), capped. */
+  private backoff(attempt: number): number {
+    const ceiling = Math.min(this.options.retryCapMs ?? DEFAULT_RETRY_CAP_MS, (this.options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS) * 2 ** (attempt - 1));
+    return ceiling / 2 + Math.random() * (ceiling / 2);
+  }
+
+  private limitFor(rule: Rule, target: RuleTarget): ConcurrencyLimit {
+    const key = `${rule.arn}|${target.Id}`;
+    let limit = this.limits.get(key);
+    if (limit === undefined) {
+      limit = new ConcurrencyLimit(this.options.concurrencyPerTarget ?? DEFAULT_CONCURRENCY_PER_TARGET);
+      this.limits.set(key, limit);
+    }
+    return limit;
+  }
+
+  /** Records a delivery that gave up, after sending the event to the target's dead-letter queue if it has one. */
+  private async fail(
+    event: EventEnvelope,
+    rule: Rule,
+    target: RuleTarget,
+    error: TargetError,
+    attempts: number,
+    exhausted: 'MaximumRetryAttempts' | 'MaximumEventAgeInSeconds' | undefined,
+  ): Promise<void> {
+    this.counters.failed++;
+    const record: DeliveryRecord = {
+      eventId: event.id,
+      rule: rule.arn,
+      target: target.Id,
+      targetArn: target.Arn,
+      ok: false,
+      attempts,
+      error: { code: error.code, message: error.message },
+    };
+    const deadLetterArn = target.DeadLetterConfig?.Arn;
+    if (deadLetterArn !== undefined) {
+      const attributes: Record<string, string> = {
+        RULE_ARN: rule.arn,
+        TARGET_ARN: target.Arn,
+        ERROR_CODE: error.code,
+        ERROR_MESSAGE: error.message,
+        RETRY_ATTEMPTS: String(Math.max(attempts - 1, 0)),
+      };
+      if (exhausted !== undefined) attributes.EXHAUSTED_RETRY_CONDITION = exhausted;
+      try {
+        await this.options.dispatcher.deliver(deadLetterArn, JSON.stringify(event), { messageAttributes: attributes });
+        record.deadLettered = true;
+        this.counters.deadLettered++;
+      } catch (dlqError) {
+        record.deadLettered = false;
+        this.options.log?.('events', `rule ${rule.name} target ${target.Id}: dead-letter queue ${deadLetterArn} refused event ${event.id}: ${(dlqError as Error).message}`);
+      }
+    }
+    this.options.log?.('events', `rule ${rule.name} target ${target.Id}: event ${event.id} not delivered after ${attempts} attempt(s): ${error.code}: ${error.message}`);
+    this.record(record);
+  }
+
+  private record(record: DeliveryRecord): void {
+    this.append(this.deliveryLog, record, this.deliveryListeners);
+  }
+
+  private append<T>(log: T[], record: T, listeners: Set<(record: T) => void>): void {
+    log.push(record);
+    const excess = log.length - (this.options.logSize ?? 1000);
+    if (excess > 0) log.splice(0, excess);
+    for (const listener of listeners) {
+      try {
+        listener(record);
+      } catch (error) {
+        this.options.log?.('events', `a log listener failed: ${(error as Error).message}`);
+      }
+    }
+  }
+}
+
+/** The size AWS counts for an entry: Time 14 bytes, then the UTF-8 bytes of the other fields. */
+function entrySize(entry: PutEventsEntry): number {
+  const bytes = (text: string | undefined) => (text === undefined ? 0 : Buffer.byteLength(text, 'utf8'));
+  return (entry.Time === undefined ? 0 : 14)
+    + bytes(entry.Source)
+    + bytes(entry.DetailType)
+    + bytes(entry.Detail)
+    + (entry.Resources ?? []).reduce((total, resource) => total + bytes(resource), 0);
+}
+
+/** EventBridge event times are ISO 8601 to the second. */
+function isoSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

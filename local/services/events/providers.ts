@@ -1,0 +1,242 @@
+/**
+ * Providers for the EventBridge resource types, on the local {@link EventBridgeService}. Ref / GetAtt values follow the CloudFormation reference:
+ *
+ * | type | Ref | GetAtt |
+ * |---|---|---|
+ * | AWS::Events::EventBus | name | Arn, Name |
+ * | AWS::Events::Rule | name; `bus|name` on a custom bus | Arn |
+ * | AWS::Events::Archive | archive name | Arn, ArchiveName |
+ * | AWS::Events::Connection | name | Arn, SecretArn |
+ * | AWS::Events::ApiDestination | name | Arn |
+ * | AWS::EventSchemas::Discoverer | discoverer ARN | DiscovererArn, DiscovererId |
+ *
+ * A resource without a name property gets one like CloudFormation's, `<stack>-<LogicalId>-<suffix>`
+ * (truncated to the type's limit), with a suffix derived from the stack and logical id so that it
+ * is the same at every start (archives on disk keep their name).
+ *
+ * LIMITATIONS: Description, Tags, RoleArn, KmsKeyIdentifier, bus Policy/DeadLetterConfig/LogConfig
+ * and a target's RoleArn are accepted and ignored; ScheduleExpression, partner event sources
+ * (EventSourceName), private connectivity, OAuth connections and the targets' service-specific
+ * parameters (Ecs, Kinesis, Batch, RunCommand, Redshift, SageMaker, AppSync…) are rejected.
+ * AWS::EventSchemas::Discoverer is accepted but no schema is discovered.
+ */
+import { createHash } from 'node:crypto';
+import type { Json } from '../../template/parse.js';
+import {
+  checkProperties,
+  expectArray,
+  expectNumber,
+  expectObject,
+  expectString,
+  ResourcePropertyError,
+  where,
+} from '../dynamodb/cfn-properties.js';
+import type { DeployedResource, ResolvedResource, ResourceProvider, RuntimeContext } from '../provider.js';
+import type { ConnectionInput, ConnectionParameter, HttpParameters } from './api-destinations.js';
+import type { EventBridgeService, RuleTarget } from './bus.js';
+
+/** Name length limits of the CreateEventBus / PutRule / CreateArchive / CreateConnection APIs. */
+const MAX_NAME = 64;
+const MAX_ARCHIVE_NAME = 48;
+
+const TARGET_KEYS = [
+  'Id', 'Arn', 'Input', 'InputPath', 'InputTransformer', 'RetryPolicy', 'DeadLetterConfig', 'HttpParameters', 'SqsParameters', 'RoleArn',
+];
+
+/** One provider per EventBridge (and EventSchemas) resource type. */
+export function eventsProviders(events: EventBridgeService): ResourceProvider[] {
+  return [
+    provider('AWS::Events::EventBus', ['Name'], ['Description', 'Tags', 'KmsKeyIdentifier', 'Policy', 'DeadLetterConfig', 'LogConfig'], (resource) => {
+      const bus = events.createEventBus(expectString(resource.properties.Name, where(resource, 'Name')));
+      return { physicalId: bus.name, attributes: { Arn: bus.arn, Name: bus.name } };
+    }),
+    provider('AWS::Events::Rule', ['Name', 'EventBusName', 'EventPattern', 'State', 'Targets'], ['Description', 'RoleArn', 'Tags'], (resource, context) => {
+      const p = resource.properties;
+      const name = nameOf(resource, 'Name', context.stackName, MAX_NAME);
+      if (p.EventPattern === undefined) throw new ResourcePropertyError(`${where(resource, 'EventPattern')} is required locally (scheduled rules are not supported)`);
+      const rule = events.putRule({
+        Name: name,
+        EventBusName: optionalString(resource, 'EventBusName'),
+        // The pattern is an object, or JSON text when the template builds it with Fn::Sub.
+        EventPattern: p.EventPattern,
+        State: optionalString(resource, 'State'),
+      });
+      const targets = p.Targets === undefined ? [] : expectArray(p.Targets, where(resource, 'Targets')).map((target, i) => ruleTarget(resource, target, `Targets[${i}]`));
+      events.putTargets({ Rule: rule.name, EventBusName: rule.busName, Targets: targets });
+      return { physicalId: rule.busName === 'default' ? rule.name : `${rule.busName}|${rule.name}`, attributes: { Arn: rule.arn } };
+    }),
+    provider('AWS::Events::Archive', ['ArchiveName', 'SourceArn', 'EventPattern', 'RetentionDays'], ['Description', 'KmsKeyIdentifier'], (resource, context) => {
+      const p = resource.properties;
+      const archive = events.createArchive({
+        ArchiveName: nameOf(resource, 'ArchiveName', context.stackName, MAX_ARCHIVE_NAME),
+        EventSourceArn: expectString(p.SourceArn, where(resource, 'SourceArn')),
+        EventPattern: p.EventPattern,
+        RetentionDays: p.RetentionDays === undefined ? undefined : expectNumber(p.RetentionDays, where(resource, 'RetentionDays')),
+      });
+      return { physicalId: archive.name, attributes: { Arn: archive.arn, ArchiveName: archive.name } };
+    }),
+    provider('AWS::Events::Connection', ['Name', 'AuthorizationType', 'AuthParameters'], ['Description', 'KmsKeyIdentifier'], (resource, context) => {
+      const connection = events.apiDestinations.createConnection({
+        Name: nameOf(resource, 'Name', context.stackName, MAX_NAME),
+        AuthorizationType: expectString(resource.properties.AuthorizationType, where(resource, 'AuthorizationType')),
+        AuthParameters: authParameters(resource),
+      });
+      return { physicalId: connection.name, attributes: { Arn: connection.arn, SecretArn: connection.secretArn } };
+    }),
+    provider('AWS::Events::ApiDestination', ['Name', 'ConnectionArn', 'HttpMethod', 'InvocationEndpoint', 'InvocationRateLimitPerSecond'], ['Description'], (resource, context) => {
+      const p = resource.properties;
+      const destination = events.apiDestinations.createApiDestination({
+        Name: nameOf(resource, 'Name', context.stackName, MAX_NAME),
+        ConnectionArn: expectString(p.ConnectionArn, where(resource, 'ConnectionArn')),
+        HttpMethod: expectString(p.HttpMethod, where(resource, 'HttpMethod')),
+        InvocationEndpoint: expectString(p.InvocationEndpoint, where(resource, 'InvocationEndpoint')),
+        InvocationRateLimitPerSecond: p.InvocationRateLimitPerSecond === undefined
+          ? undefined
+          : expectNumber(p.InvocationRateLimitPerSecond, where(resource, 'InvocationRateLimitPerSecond')),
+      });
+      return { physicalId: destination.name, attributes: { Arn: destination.arn } };
+    }),
+    provider('AWS::EventSchemas::Discoverer', ['SourceArn'], ['Description', 'CrossAccount', 'Tags'], (resource, context) => {
+      const source = expectString(resource.properties.SourceArn, where(resource, 'SourceArn'));
+      const id = `events-event-bus-${source.slice(source.lastIndexOf('/') + 1)}`;
+      const arn = `arn:aws:schemas:${context.region}:${context.accountId}:discoverer/${id}`;
+      context.log('events', `${resource.logicalId}: schema discovery is not available locally; no schemas are discovered`);
+      return { physicalId: arn, attributes: { DiscovererArn: arn, DiscovererId: id } };
+    }),
+  ];
+}
+
+/** A provider that checks the properties, logs ignored ones and names the resource in every error. */
+function provider(
+  type: string,
+  supported: readonly string[],
+  ignored: readonly string[],
+  create: (resource: ResolvedResource, context: RuntimeContext) => DeployedResource,
+): ResourceProvider {
+  return {
+    type,
+    async create(resource, context) {
+      const skipped = checkProperties(resource, supported, ignored);
+      if (skipped.length > 0) context.log('events', `${resource.logicalId}: ignored locally: ${skipped.join(', ')}`);
+      try {
+        return create(resource, context);
+      } catch (error) {
+        if (error instanceof ResourcePropertyError) throw error;
+        throw new Error(`${resource.logicalId} (${type}): ${(error as Error).message}`, { cause: error });
+      }
+    },
+  };
+}
+
+/** The name property's value, or a CloudFormation-style generated name. */
+function nameOf(resource: ResolvedResource, property: string, stackName: string, maxLength: number): string {
+  const given = resource.properties[property];
+  if (given !== undefined) return expectString(given, where(resource, property));
+  const suffix = BigInt(`0x${createHash('sha256').update(`${stackName}/${resource.logicalId}`).digest('hex').slice(0, 16)}`)
+    .toString(36)
+    .toUpperCase()
+    .slice(0, 12);
+  return `${`${stackName}-${resource.logicalId}`.slice(0, maxLength - suffix.length - 1)}-${suffix}`;
+}
+
+function optionalString(resource: ResolvedResource, property: string): string | undefined {
+  const value = resource.properties[property];
+  return value === undefined ? undefined : expectString(value, where(resource, property));
+}
+
+/** Reads an object and rejects keys outside `allowed`. */
+function object(resource: ResolvedResource, value: Json | undefined, path: string, allowed: readonly string[]): Record<string, Json> {
+  const result = expectObject(value, where(resource, path));
+  for (const key of Object.keys(result)) {
+    if (!allowed.includes(key)) throw new ResourcePropertyError(`${where(resource, `${path}.${key}`)} is not supported by the local runtime`);
+  }
+  return result;
+}
+
+function stringMap(resource: ResolvedResource, value: Json | undefined, path: string): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  const map = expectObject(value, where(resource, path));
+  return Object.fromEntries(Object.entries(map).map(([key, element]) => [key, expectString(element, where(resource, `${path}.${key}`))]));
+}
+
+function ruleTarget(resource: ResolvedResource, value: Json, path: string): RuleTarget {
+  const t = object(resource, value, path, TARGET_KEYS);
+  const text = (key: string) => (t[key] === undefined ? undefined : expectString(t[key], where(resource, `${path}.${key}`)));
+  const target: RuleTarget = { Id: text('Id') ?? '', Arn: text('Arn') ?? '' };
+  if (target.Id === '' || target.Arn === '') throw new ResourcePropertyError(`${where(resource, path)} needs an Id and an Arn`);
+  target.Input = text('Input');
+  target.InputPath = text('InputPath');
+  if (t.InputTransformer !== undefined) {
+    const transformer = object(resource, t.InputTransformer, `${path}.InputTransformer`, ['InputPathsMap', 'InputTemplate']);
+    target.InputTransformer = {
+      InputPathsMap: stringMap(resource, transformer.InputPathsMap, `${path}.InputTransformer.InputPathsMap`),
+      InputTemplate: expectString(transformer.InputTemplate, where(resource, `${path}.InputTransformer.InputTemplate`)),
+    };
+  }
+  if (t.RetryPolicy !== undefined) {
+    const policy = object(resource, t.RetryPolicy, `${path}.RetryPolicy`, ['MaximumRetryAttempts', 'MaximumEventAgeInSeconds']);
+    const number = (key: string) => (policy[key] === undefined ? undefined : expectNumber(policy[key], where(resource, `${path}.RetryPolicy.${key}`)));
+    target.RetryPolicy = { MaximumRetryAttempts: number('MaximumRetryAttempts'), MaximumEventAgeInSeconds: number('MaximumEventAgeInSeconds') };
+  }
+  if (t.DeadLetterConfig !== undefined) {
+    const config = object(resource, t.DeadLetterConfig, `${path}.DeadLetterConfig`, ['Arn']);
+    target.DeadLetterConfig = { Arn: expectString(config.Arn, where(resource, `${path}.DeadLetterConfig.Arn`)) };
+  }
+  if (t.HttpParameters !== undefined) target.HttpParameters = httpParameters(resource, t.HttpParameters, `${path}.HttpParameters`);
+  if (t.SqsParameters !== undefined) {
+    const sqs = object(resource, t.SqsParameters, `${path}.SqsParameters`, ['MessageGroupId']);
+    target.SqsParameters = { MessageGroupId: expectString(sqs.MessageGroupId, where(resource, `${path}.SqsParameters.MessageGroupId`)) };
+  }
+  return target;
+}
+
+function httpParameters(resource: ResolvedResource, value: Json, path: string): HttpParameters {
+  const http = object(resource, value, path, ['HeaderParameters', 'QueryStringParameters', 'PathParameterValues']);
+  return {
+    HeaderParameters: stringMap(resource, http.HeaderParameters, `${path}.HeaderParameters`),
+    QueryStringParameters: stringMap(resource, http.QueryStringParameters, `${path}.QueryStringParameters`),
+    PathParameterValues: http.PathParameterValues === undefined
+      ? undefined
+      : expectArray(http.PathParameterValues, where(resource, `${path}.PathParameterValues`)).map((element, i) =>
+        expectString(element, where(resource, `${path}.PathParameterValues[${i}]`))),
+  };
+}
+
+function authParameters(resource: ResolvedResource): ConnectionInput['AuthParameters'] {
+  const path = 'AuthParameters';
+  const auth = object(resource, resource.properties.AuthParameters, path, [
+    'ApiKeyAuthParameters', 'BasicAuthParameters', 'OAuthParameters', 'InvocationHttpParameters',
+  ]);
+  const text = (record: Record<string, Json>, at: string, key: string) => expectString(record[key], where(resource, `${at}.${key}`));
+  const result: ConnectionInput['AuthParameters'] = {};
+  if (auth.ApiKeyAuthParameters !== undefined) {
+    const at = `${path}.ApiKeyAuthParameters`;
+    const apiKey = object(resource, auth.ApiKeyAuthParameters, at, ['ApiKeyName', 'ApiKeyValue']);
+    result.ApiKeyAuthParameters = { ApiKeyName: text(apiKey, at, 'ApiKeyName'), ApiKeyValue: text(apiKey, at, 'ApiKeyValue') };
+  }
+  if (auth.BasicAuthParameters !== undefined) {
+    const at = `${path}.BasicAuthParameters`;
+    const basic = object(resource, auth.BasicAuthParameters, at, ['Username', 'Password']);
+    result.BasicAuthParameters = { Username: text(basic, at, 'Username'), Password: text(basic, at, 'Password') };
+  }
+  if (auth.OAuthParameters !== undefined) result.OAuthParameters = auth.OAuthParameters;
+  if (auth.InvocationHttpParameters !== undefined) {
+    const at = `${path}.InvocationHttpParameters`;
+    const invocation = object(resource, auth.InvocationHttpParameters, at, ['HeaderParameters', 'QueryStringParameters', 'BodyParameters']);
+    const list = (key: string): ConnectionParameter[] | undefined => invocation[key] === undefined
+      ? undefined
+      : expectArray(invocation[key], where(resource, `${at}.${key}`)).map((element, i) => {
+        const parameter = object(resource, element, `${at}.${key}[${i}]`, ['Key', 'Value', 'IsValueSecret']);
+        return {
+          Key: text(parameter, `${at}.${key}[${i}]`, 'Key'),
+          Value: text(parameter, `${at}.${key}[${i}]`, 'Value'),
+        };
+      });
+    result.InvocationHttpParameters = {
+      HeaderParameters: list('HeaderParameters'),
+      QueryStringParameters: list('QueryStringParameters'),
+      BodyParameters: list('BodyParameters'),
+    };
+  }
+  return result;
+}
