@@ -59,10 +59,10 @@ export interface PaymentsProviderDeps {
 }
 
 /**
- * How long a key is remembered: a day, as payment providers keep theirs (Stripe: 24 h), far
- * beyond the payments queue's retries (10 receives × 300 s visibility).
+ * How long a key is remembered: as long as a dead-lettered payment can wait for its re-drive
+ * (PaymentsDeadLetterQueue keeps messages 14 days), so a re-driven payment never charges twice.
  */
-const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+const IDEMPOTENCY_TTL_SECONDS = 14 * 24 * 60 * 60;
 /** Longest Idempotency-Key accepted (Stripe's limit). */
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** An API destination waits 5 s for this API's answer, the webhook call included. */
