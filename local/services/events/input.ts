@@ -212,6 +212,11 @@ function parseJsonPath(path: string): PathSegment[] {
   return segments;
 }
 
+/** The value at a JSONPath (the subset EventBridge and Pipes use) in `root`, or undefined. */
+export function valueAtJsonPath(root: unknown, path: string): unknown {
+  return resolvePath(root, parseJsonPath(path));
+}
+
 function resolvePath(root: unknown, segments: readonly PathSegment[]): unknown {
   let current = root;
   for (const segment of segments) {

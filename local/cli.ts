@@ -1,0 +1,188 @@
+/**
+ * `wims`: run the template locally and operate it.
+ *
+ *   wims up [--in-memory] [--reset] [--port 3000] [--state-dir .wims] [--parameter Name=Value]…
+ *   wims invoke <FunctionLogicalId> -e events/<function>/<event>.json
+ *   wims status
+ *   wims replay [--archive <ArchiveLogicalId>] [--from <ISO time>] [--to <ISO time>]
+ *   wims dlq redrive <QueueLogicalId>
+ *
+ * Commands other than `up` talk to the running stack (found through `<state-dir>/runtime.json`);
+ * `invoke` boots a throwaway in-memory stack when none runs. Errors are one line.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startLocalStack, type LocalStack, type RuntimeOptions } from './runtime.js';
+import { startAdminServer, type StackStatus } from './admin.js';
+
+const USAGE = `usage:
+  wims up [--in-memory] [--reset] [--port 3000] [--state-dir .wims] [--parameter Name=Value]...
+  wims invoke <FunctionLogicalId> -e <event.json>
+  wims status
+  wims replay [--archive <ArchiveLogicalId>] [--from <ISO time>] [--to <ISO time>]
+  wims dlq redrive <QueueLogicalId>`;
+
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const { values: flags, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    'in-memory': { type: 'boolean' },
+    reset: { type: 'boolean' },
+    port: { type: 'string' },
+    'state-dir': { type: 'string' },
+    template: { type: 'string' },
+    parameter: { type: 'string', multiple: true },
+    event: { type: 'string', short: 'e' },
+    archive: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    quiet: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+
+const stateDir = resolve(flags['state-dir'] ?? process.env.WIMS_STATE_DIR ?? '.wims');
+
+function runtimeOptions(): RuntimeOptions {
+  const parameterOverrides: Record<string, string> = {};
+  for (const pair of flags.parameter ?? []) {
+    const equals = pair.indexOf('=');
+    if (equals < 1) throw new UsageError(`--parameter takes Name=Value, not ${pair}`);
+    parameterOverrides[pair.slice(0, equals)] = pair.slice(equals + 1);
+  }
+  const port = Number(flags.port ?? process.env.WIMS_PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port must be a TCP port, not ${flags.port}`);
+  return {
+    templatePath: flags.template ?? 'template.yaml',
+    stateDir,
+    inMemory: flags['in-memory'] ?? false,
+    reset: flags.reset ?? false,
+    apiPort: port,
+    parameterOverrides,
+    log: flags.quiet ? undefined : (component, message) => console.log(`  [${component}] ${message}`),
+  };
+}
+
+async function up(): Promise<void> {
+  const options = runtimeOptions();
+  console.log(`Starting ${options.templatePath} locally (${options.inMemory ? 'in memory' : `state in ${stateDir}`})…`);
+  const stack = await startLocalStack(options);
+  const admin = await startAdminServer(stack);
+  // Written for in-memory runs too: it is how the other commands find this process.
+  const runtimeFile = join(stateDir, 'runtime.json');
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(runtimeFile, `${JSON.stringify({ pid: process.pid, admin: admin.url, endpoints: stack.endpoints, outputs: stack.outputs }, null, 2)}\n`);
+  // Each API's default stage is listed first; its paths are also served without the stage prefix.
+  const shown = new Set<string>();
+  for (const api of stack.endpoints.apis) {
+    if (shown.has(api.logicalId)) continue;
+    shown.add(api.logicalId);
+    console.log(`  API ${api.logicalId.padEnd(22)} ${new URL(api.url).origin}   (stage ${new URL(api.url).pathname.slice(1)})`);
+  }
+  console.log(`  DynamoDB endpoint          ${stack.endpoints.dynamodb}   (aws dynamodb scan --endpoint-url ${stack.endpoints.dynamodb} --table-name ${stack.outputs.TableName ?? '<table>'})`);
+  console.log(`  SQS/SNS endpoint           ${stack.endpoints.sqs}`);
+  console.log(`  E-mail outbox              ${stack.outboxDir}`);
+  console.log(`ready in ${(stack.startupMs / 1000).toFixed(1)} s — Ctrl-C stops everything`);
+  let stopping = false;
+  const shutdown = (): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log('stopping…');
+    admin.server.close();
+    rmSync(runtimeFile, { force: true });
+    void stack.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+/** Calls the running stack's operator API. */
+async function callRunning(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+  const runtimeFile = join(stateDir, 'runtime.json');
+  if (!existsSync(runtimeFile)) throw new Error(`no running stack (no ${runtimeFile}): start one with 'npm start'`);
+  const { admin } = JSON.parse(readFileSync(runtimeFile, 'utf8')) as { admin: string };
+  const response = await fetch(`${admin}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  }).catch(() => {
+    throw new Error(`the stack recorded in ${runtimeFile} does not answer: start one with 'npm start'`);
+  });
+  const answer = (await response.json()) as { message?: string };
+  if (!response.ok) throw new Error(answer.message ?? `HTTP ${response.status}`);
+  return answer;
+}
+
+async function invoke(functionId: string | undefined): Promise<void> {
+  if (!functionId || !flags.event) throw new UsageError('invoke needs a function logical id and -e <event.json>');
+  const event: unknown = JSON.parse(readFileSync(flags.event, 'utf8'));
+  let result: unknown;
+  if (existsSync(join(stateDir, 'runtime.json'))) {
+    result = await callRunning('POST', '/invoke', { function: functionId, event });
+  } else {
+    const stack: LocalStack = await startLocalStack({ ...runtimeOptions(), inMemory: true, log: undefined });
+    try {
+      if (stack.template.typeOf(functionId) !== 'AWS::Lambda::Function') throw new Error(`${functionId} is not a function of this template`);
+      result = await stack.lambda.invoke(stack.resources.get(functionId)!.physicalId, event);
+    } finally {
+      await stack.stop();
+    }
+  }
+  console.log(JSON.stringify(result, null, 2));
+  if (!(result as { ok: boolean }).ok) process.exitCode = 1;
+}
+
+function printStatus(status: StackStatus): void {
+  console.log('Queues (visible / in flight):');
+  for (const [queue, depth] of Object.entries(status.queues)) console.log(`  ${queue.padEnd(28)} ${depth.visible} / ${depth.inFlight}`);
+  console.log('Inventory:');
+  for (const [sku, quantity] of Object.entries(status.inventory)) console.log(`  ${sku.padEnd(28)} ${quantity}`);
+  console.log('Orders by status:');
+  for (const [state, count] of Object.entries(status.ordersByStatus)) console.log(`  ${state.padEnd(28)} ${count}`);
+  console.log('Payments by status:');
+  for (const [state, count] of Object.entries(status.paymentsByStatus)) console.log(`  ${state.padEnd(28)} ${count}`);
+  console.log(`E-mails in the outbox: ${status.outbox}`);
+  console.log('Workflow executions (started / succeeded / failed):');
+  for (const [machine, counts] of Object.entries(status.executions)) {
+    console.log(`  ${machine.padEnd(28)} ${counts.started} / ${counts.succeeded} / ${counts.failed}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const [command = 'up', ...rest] = positionals;
+  if (flags.help) {
+    console.log(USAGE);
+    return;
+  }
+  switch (command) {
+    case 'up':
+      return up();
+    case 'invoke':
+      return invoke(rest[0]);
+    case 'status':
+      return printStatus((await callRunning('GET', '/status')) as StackStatus);
+    case 'replay': {
+      const result = await callRunning('POST', '/replay', { archive: flags.archive, from: flags.from, to: flags.to });
+      console.log(`replayed ${(result as { replayed: number }).replayed} events`);
+      return;
+    }
+    case 'dlq': {
+      if (rest[0] !== 'redrive' || !rest[1]) throw new UsageError('dlq redrive <QueueLogicalId>');
+      const result = await callRunning('POST', '/dlq/redrive', { queue: rest[1] });
+      console.log(`moved ${(result as { moved: number }).moved} messages back to their source queue`);
+      return;
+    }
+    default:
+      throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(`wims: ${error.message}`);
+  if (error instanceof UsageError) console.error(USAGE);
+  process.exit(1);
+});

@@ -1,0 +1,225 @@
+/**
+ * The local runtime: loads `template.yaml`, starts the local engines (DynamoDB Local, the SQS/SNS
+ * emulator) and creates every resource of the template, in dependency order, with the provider
+ * of its type. Nothing here names a resource of the template: whatever the template declares is
+ * what runs.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { loadTemplate, type LoadedTemplate } from './template/loader.js';
+import { TemplateError } from './template/parse.js';
+import type { DeployedResource, ResourceProvider, RuntimeContext } from './services/provider.js';
+import { startDynamoDbLocal, type DynamoDbLocal } from './services/dynamodb/engine.js';
+import { createTableProvider } from './services/dynamodb/table-provider.js';
+import { startMessaging } from './services/messaging/engine.js';
+import { messagingProviders } from './services/messaging/providers.js';
+import { LogStore } from './services/logs/store.js';
+import { LambdaRuntime } from './services/lambda/runtime.js';
+import { createEventSourceMappingProvider, createFunctionProvider, permissionProvider } from './services/lambda/providers.js';
+import { StepFunctionsProvider } from './services/stepfunctions/provider.js';
+import { EventBridgeService } from './services/events/bus.js';
+import { eventsProviders } from './services/events/providers.js';
+import { TargetDispatcher } from './services/targets.js';
+import { ApiGatewayService } from './services/apigateway/server.js';
+import { createPipeProvider, type Pipe } from './services/pipes/pipe.js';
+import { createCustomResourceProvider } from './services/cloudformation/custom-resource.js';
+import { passiveProviders } from './services/passive.js';
+
+/** How to run the template; every field has a default that suits `npm start`. */
+export interface RuntimeOptions {
+  templatePath?: string;
+  /** State folder (default `.wims` beside the template); ignored when `inMemory`. */
+  stateDir?: string;
+  inMemory?: boolean;
+  /** Discard the state folder first. */
+  reset?: boolean;
+  /** Port of the first REST API; further APIs take the next ports (default 3000). */
+  apiPort?: number;
+  parameterOverrides?: Record<string, string>;
+  stackName?: string;
+  region?: string;
+  accountId?: string;
+  log?: (component: string, message: string) => void;
+}
+
+/** A running local stack. */
+export interface LocalStack {
+  outputs: Record<string, string>;
+  /** Deployed resources by logical id (physical id and attributes). */
+  resources: Map<string, DeployedResource>;
+  template: LoadedTemplate;
+  endpoints: { dynamodb: string; sqs: string; apis: Array<{ logicalId: string; url: string }> };
+  stateDir: string | undefined;
+  lambda: LambdaRuntime;
+  events: EventBridgeService;
+  stepFunctions: StepFunctionsProvider;
+  apiGateway: ApiGatewayService;
+  pipes: Map<string, Pipe>;
+  logs: LogStore;
+  outboxDir: string;
+  startupMs: number;
+  stop(): Promise<void>;
+}
+
+/** Boots the whole template locally. Rejects (after cleaning up) if any resource fails. */
+export async function startLocalStack(options: RuntimeOptions = {}): Promise<LocalStack> {
+  const started = Date.now();
+  const templatePath = resolve(options.templatePath ?? 'template.yaml');
+  const stateDir = options.inMemory ? undefined : resolve(options.stateDir ?? join(dirname(templatePath), '.wims'));
+  if (stateDir && options.reset) rmSync(stateDir, { recursive: true, force: true });
+  if (stateDir) mkdirSync(stateDir, { recursive: true });
+  const region = options.region ?? 'us-east-1';
+  const accountId = options.accountId ?? '000000000000';
+  const stackName = options.stackName ?? 'wims-local';
+  const log = options.log ?? (() => undefined);
+
+  const template = loadTemplate(templatePath, { parameterOverrides: options.parameterOverrides, region, accountId, stackName });
+  const stopSteps: Array<() => Promise<void> | void> = [];
+  const context: RuntimeContext = { region, accountId, stackName, stateDir, onStop: (step) => stopSteps.push(step), log };
+  const stop = async (): Promise<void> => {
+    for (const step of stopSteps.splice(0).reverse()) {
+      await Promise.resolve(step()).catch((error: Error) => log('runtime', `stop step failed: ${error.message}`));
+    }
+  };
+
+  try {
+    const [dynamodb, messaging] = await Promise.all([
+      startDynamoDbLocal({ stateDir }),
+      startMessaging({ region, accountId, stateDir }),
+    ]);
+    stopSteps.push(() => dynamodb.stop(), () => messaging.stop());
+
+    const logs = new LogStore(stateDir && join(stateDir, 'logs'));
+    let apiGateway: ApiGatewayService | undefined;
+    const lambda = new LambdaRuntime(logs, () => apiGateway?.endpoints() ?? {});
+    stopSteps.push(() => lambda.stop());
+    const engines = { dynamodb: dynamodb.endpoint, sqs: messaging.endpoint, sns: messaging.endpoint };
+    let events: EventBridgeService | undefined;
+    const stepFunctions = new StepFunctionsProvider({
+      region,
+      stateDir,
+      logs,
+      dynamodbEndpoint: dynamodb.endpoint,
+      sqsEndpoint: messaging.endpoint,
+      snsEndpoint: messaging.endpoint,
+      invokeLambda: (arn, payload) => lambda.invoke(arn, payload),
+      putEvents: (entries) => events!.putEvents(entries),
+    });
+    const dispatcher = new TargetDispatcher({
+      region,
+      sqsEndpoint: messaging.endpoint,
+      snsEndpoint: messaging.endpoint,
+      logs,
+      invokeLambda: (arn, payload) => lambda.invoke(arn, JSON.parse(payload)),
+      startExecution: (arn, input) => stepFunctions.registry.startExecution(arn, JSON.parse(input)),
+      apiEndpoints: () => apiGateway?.endpoints() ?? {},
+      events: () => events!,
+    });
+    stopSteps.push(() => dispatcher.stop());
+    events = new EventBridgeService({ region, accountId, stateDir, dispatcher, log });
+    stopSteps.push(() => events!.stop());
+    const restApis = template.resourcesOfType('AWS::ApiGateway::RestApi');
+    const basePort = options.apiPort ?? 3000;
+    apiGateway = new ApiGatewayService({
+      region,
+      accountId,
+      dynamodbEndpoint: dynamodb.endpoint,
+      lambda,
+      logs,
+      portFor: (logicalId) => basePort + restApis.indexOf(logicalId),
+    });
+    stopSteps.push(() => apiGateway!.stop());
+    const pipes = new Map<string, Pipe>();
+
+    const providers = new Map<string, ResourceProvider>();
+    const register = (provider: ResourceProvider): void => void providers.set(provider.type, provider);
+    [
+      createTableProvider(dynamodb),
+      ...messagingProviders(messaging),
+      createFunctionProvider(lambda, engines),
+      createEventSourceMappingProvider(lambda, engines),
+      permissionProvider,
+      stepFunctions,
+      ...eventsProviders(events),
+      ...apiGateway.providers(),
+      createPipeProvider(
+        {
+          dynamodbEndpoint: dynamodb.endpoint,
+          sqsEndpoint: messaging.endpoint,
+          invokeLambda: (arn, event) => lambda.invoke(arn, event),
+          deliver: (arn, input, deliveryOptions) => dispatcher.deliver(arn, input, deliveryOptions),
+          putEvents: async (entries) => events!.putEvents(entries),
+        },
+        pipes,
+      ),
+      ...passiveProviders,
+    ].forEach(register);
+    for (const type of template.customResourceTypes()) {
+      register(createCustomResourceProvider(type, (arn, event) => lambda.invoke(arn, event)));
+    }
+
+    const resources = await deployAll(template, providers, context);
+    await lambda.warmAll();
+    const outputs = template.resolveOutputs(resources);
+    const startupMs = Date.now() - started;
+    const stack: LocalStack = {
+      outputs,
+      resources,
+      template,
+      endpoints: { dynamodb: dynamodb.endpoint, sqs: messaging.endpoint, apis: apiGateway.urls() },
+      stateDir,
+      lambda,
+      events,
+      stepFunctions,
+      apiGateway,
+      pipes,
+      logs,
+      outboxDir: messaging.outboxDir,
+      startupMs,
+      stop,
+    };
+    return stack;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/**
+ * Creates every resource once all it refers to exists; independent resources are created
+ * concurrently (as CloudFormation does), which keeps start-up short.
+ */
+async function deployAll(
+  template: LoadedTemplate,
+  providers: Map<string, ResourceProvider>,
+  context: RuntimeContext,
+): Promise<Map<string, DeployedResource>> {
+  const deployed = new Map<string, DeployedResource>();
+  const order = template.deploymentOrder();
+  for (const logicalId of order) {
+    const type = template.typeOf(logicalId);
+    if (!providers.has(type)) {
+      throw new TemplateError(`Resources.${logicalId}: type ${type} is not supported by the local runtime`);
+    }
+  }
+  const creations = new Map<string, Promise<void>>();
+  const create = (logicalId: string): Promise<void> => {
+    let creation = creations.get(logicalId);
+    if (!creation) {
+      creation = (async () => {
+        await Promise.all(template.dependenciesOf(logicalId).map(create));
+        const resource = template.resolveResource(logicalId, deployed);
+        const provider = providers.get(resource.type)!;
+        try {
+          deployed.set(logicalId, await provider.create(resource, context));
+        } catch (error) {
+          throw new Error(`${logicalId} (${resource.type}): ${(error as Error).message}`, { cause: error });
+        }
+      })();
+      creations.set(logicalId, creation);
+    }
+    return creation;
+  };
+  await Promise.all(order.map(create));
+  return deployed;
+}

@@ -1,0 +1,193 @@
+/**
+ * End to end through the local runtime: boots template.yaml (in memory) and drives it over
+ * real HTTP and real SDK clients, as a user or the load test would.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ReceiveMessageCommand, SQSClient, CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { startLocalStack, type LocalStack } from '../../../local/runtime.js';
+import { freePort, localClientConfig, waitUntil } from '../../../local/net.js';
+import { readOutbox } from '../../../local/services/messaging/topic-provider.js';
+
+let stack: LocalStack;
+let api: string;
+let documents: DynamoDBDocumentClient;
+let sqs: SQSClient;
+let table: string;
+
+const SEED_STOCK = 1_000_000;
+
+async function postOrder(body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
+  const response = await fetch(`${api}/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: response.status, json: await response.json() };
+}
+
+async function getJson(path: string): Promise<any> {
+  const response = await fetch(`${api}${path}`);
+  expect(response.status).toBe(200);
+  return response.json();
+}
+
+async function stockOf(sku: string): Promise<number> {
+  const { items } = await getJson(`/inventory?sku=${sku}`);
+  return items[0].quantity;
+}
+
+async function ordersOf(customerId: string): Promise<any[]> {
+  return (await getJson(`/orders/${encodeURIComponent(customerId)}`)).orders;
+}
+
+async function orderCount(): Promise<number> {
+  const { Items = [] } = await documents.send(new ScanCommand({ TableName: table, FilterExpression: 'begins_with(pk, :c)', ExpressionAttributeValues: { ':c': 'CUSTOMER#' } }));
+  return Items.length;
+}
+
+beforeAll(async () => {
+  stack = await startLocalStack({ inMemory: true, apiPort: await freePort(), stackName: 'wims-e2e' });
+  api = stack.endpoints.apis.find((entry) => entry.logicalId === 'OrdersApi')!.url;
+  table = stack.outputs.TableName!;
+  documents = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(stack.endpoints.dynamodb, 'us-east-1')));
+  sqs = new SQSClient(localClientConfig(stack.endpoints.sqs, 'us-east-1'));
+}, 120_000);
+
+afterAll(async () => {
+  documents?.destroy();
+  sqs?.destroy();
+  await stack?.stop();
+}, 60_000);
+
+describe('an order', () => {
+  it('goes PENDING → RESERVED → PAID → READY_FOR_FULFILLMENT, once, and lands in the fulfillment queue', async () => {
+    // Prepare
+    const before = await stockOf('MACGUFFIN-LX');
+    expect(before).toBe(SEED_STOCK);
+
+    // Act
+    const { status, json } = await postOrder({ customerId: 'c1', quantity: 2 });
+
+    // Assess
+    expect(status).toBe(202);
+    expect(json).toEqual({ orderId: expect.any(String), status: 'PENDING' });
+    await waitUntil(async () => (await stockOf('MACGUFFIN-LX')) === before - 2, { timeoutMs: 10_000, description: 'stock reserved' });
+    const [order] = await waitUntil(async () => {
+      const orders = await ordersOf('c1');
+      return orders[0]?.status === 'READY_FOR_FULFILLMENT' && orders;
+    }, { timeoutMs: 20_000, description: 'order ready for fulfillment' });
+    expect(order).toMatchObject({ orderId: json.orderId, quantity: 2, status: 'READY_FOR_FULFILLMENT', paymentStatus: 'PAID' });
+
+    const fulfillment = await waitUntil(async () => {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.outputs.FulfillmentQueueUrl, WaitTimeSeconds: 1 }));
+      return Messages[0];
+    }, { timeoutMs: 10_000, description: 'fulfillment message' });
+    expect(JSON.parse(fulfillment.Body!)).toEqual({ orderId: json.orderId, customerId: 'c1', sku: 'MACGUFFIN-LX', quantity: 2 });
+
+    const { Items: charges = [] } = await documents.send(new ScanCommand({ TableName: stack.outputs.ProviderLedgerTableName }));
+    expect(charges.filter((charge) => charge.orderId === json.orderId)).toHaveLength(1);
+    expect(await stockOf('MACGUFFIN-LX')).toBe(before - 2);
+  }, 60_000);
+
+  it('larger than the stock is BACKORDERED, never charged, and the customer is told', async () => {
+    // Prepare: a second SKU with little stock, and a queue listening to customer notifications.
+    await documents.send(new PutCommand({
+      TableName: table,
+      Item: { pk: 'INVENTORY#GIZMO', sk: 'MODEL#S', entityType: 'INVENTORY', sku: 'GIZMO-S', productName: 'Gizmo S', quantity: 5, priceCents: 100, lowStockThreshold: 1 },
+    }));
+    const { QueueUrl: notifications } = await sqs.send(new CreateQueueCommand({ QueueName: 'e2e-customer-notifications' }));
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: notifications, AttributeNames: ['QueueArn'] }));
+    const sns = new SNSClient(localClientConfig(stack.endpoints.sqs, 'us-east-1'));
+    await sns.send(new SubscribeCommand({ TopicArn: stack.outputs.CustomerNotificationsTopicArn, Protocol: 'sqs', Endpoint: Attributes!.QueueArn, Attributes: { RawMessageDelivery: 'true' } }));
+    sns.destroy();
+
+    // Act
+    const { status, json } = await postOrder({ customerId: 'c2', quantity: 6, sku: 'GIZMO-S' });
+
+    // Assess
+    expect(status).toBe(202);
+    const [order] = await waitUntil(async () => {
+      const orders = await ordersOf('c2');
+      return orders[0]?.status === 'BACKORDERED' && orders;
+    }, { timeoutMs: 20_000, description: 'order backordered' });
+    expect(order.paymentStatus).toBeNull();
+    const notice = await waitUntil(async () => {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: notifications, WaitTimeSeconds: 1 }));
+      return Messages[0];
+    }, { timeoutMs: 10_000, description: 'customer notification' });
+    expect(JSON.parse(notice.Body!)).toMatchObject({ customerId: 'c2', orderId: json.orderId, status: 'BACKORDERED' });
+    const { Item: gizmo } = await documents.send(new GetCommand({ TableName: table, Key: { pk: 'INVENTORY#GIZMO', sk: 'MODEL#S' } }));
+    expect(gizmo!.quantity).toBe(5);
+    const { Items: charges = [] } = await documents.send(new ScanCommand({ TableName: stack.outputs.ProviderLedgerTableName }));
+    expect(charges.some((charge) => charge.orderId === json.orderId)).toBe(false);
+  }, 60_000);
+});
+
+describe('bad input', () => {
+  it.each([
+    ['a negative quantity', { customerId: 'bad', quantity: -1 }],
+    ['no customerId', { quantity: 1 }],
+    ['a quantity that is text', { customerId: 'bad', quantity: '2' }],
+    ['an unknown field', { customerId: 'bad', quantity: 1, price: 0 }],
+    ['a malformed sku', { customerId: 'bad', quantity: 1, sku: 'x"y' }],
+    ['invalid JSON', '{"customerId": '],
+  ])('is refused with a 4xx JSON error and writes nothing: %s', async (_name, body) => {
+    const before = await orderCount();
+    const { status, json } = await postOrder(body);
+    expect(status).toBe(400);
+    expect(json).toEqual({ message: expect.any(String), error: expect.any(String) });
+    expect(await orderCount()).toBe(before);
+  });
+
+  it('keeps quotes and backslashes in a customerId intact', async () => {
+    const customerId = 'o\'brien "the \\ tester"';
+    const { status } = await postOrder({ customerId, quantity: 1 });
+    expect(status).toBe(202);
+    const orders = await ordersOf(customerId);
+    expect(orders).toHaveLength(1);
+  });
+
+  it('answers a repeated Idempotency-Key with 409 and creates one order', async () => {
+    const first = await postOrder({ customerId: 'c3', quantity: 1 }, { 'Idempotency-Key': 'key-1' });
+    const second = await postOrder({ customerId: 'c3', quantity: 1 }, { 'Idempotency-Key': 'key-1' });
+    expect(first).toEqual({ status: 202, json: { orderId: 'key-1', status: 'PENDING' } });
+    expect(second.status).toBe(409);
+    expect(await ordersOf('c3')).toHaveLength(1);
+  });
+
+  it('refuses a payment webhook without the shared secret', async () => {
+    const response = await fetch(`${api}/payments/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ orderId: 'x', status: 'succeeded', metadata: { pk: 'CUSTOMER#c1', sk: 'ORDER#1' } }),
+    });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ message: expect.any(String) });
+  });
+});
+
+describe('low stock', () => {
+  it('sends exactly one e-mail per crossing of the threshold, whoever writes the stock', async () => {
+    // Prepare: an item well above the threshold (100), written by a plain client.
+    const key = { pk: 'INVENTORY#WIDGET', sk: 'MODEL#A' };
+    await documents.send(new PutCommand({ TableName: table, Item: { ...key, entityType: 'INVENTORY', sku: 'WIDGET-A', productName: 'Widget A', quantity: 150, priceCents: 100, lowStockThreshold: 100 } }));
+    const setStock = (quantity: number) => documents.send(new UpdateCommand({ TableName: table, Key: key, UpdateExpression: 'SET quantity = :q', ExpressionAttributeValues: { ':q': quantity } }));
+    const lowStockMails = async () => (await readOutbox(stack.outboxDir)).filter((mail) => mail.message.includes('WIDGET-A'));
+    const processed = () => [...stack.pipes.values()].reduce((sum, pipe) => sum + pipe.stats.records, 0);
+
+    // Act: cross (150 → 100), stay below (99), restock (150), cross again (80).
+    const recordsNeeded = processed() + 4;
+    for (const quantity of [100, 99, 150, 80]) await setStock(quantity);
+
+    // Assess
+    await waitUntil(async () => (await lowStockMails()).length >= 2, { timeoutMs: 15_000, description: 'two low-stock e-mails' });
+    await waitUntil(() => processed() >= recordsNeeded, { timeoutMs: 10_000, description: 'every stock change processed' });
+    const mails = await lowStockMails();
+    expect(mails).toHaveLength(2);
+    expect(mails[0]!.message).toContain('down to 100 units');
+    expect(mails[1]!.message).toContain('down to 80 units');
+  }, 60_000);
+});
