@@ -28,15 +28,15 @@ it('routes only the events its own pattern matches to its own queue', async () =
   // Prepare
   const dynamodb = new DynamoDBClient(localClientConfig(stack.endpoints.dynamodb, 'us-east-1'));
   const sqs = new SQSClient(localClientConfig(stack.endpoints.sqs, 'us-east-1'));
-  const put = (id: string, name: string, price: number) => dynamodb.send(new PutItemCommand({
+  const put = (id: string, name: string, tier: string) => dynamodb.send(new PutItemCommand({
     TableName: stack.outputs.TableName,
-    Item: { id: { S: id }, name: { S: name }, price: { N: String(price) } },
+    Item: { id: { S: id }, name: { S: name }, tier: { S: tier } },
   }));
 
-  // Act: only g2 is both a gadget-* and expensive.
-  await put('g1', 'gadget-cheap', 10);
-  await put('g2', 'gadget-gold', 5000);
-  await put('g3', 'widget-gold', 5000);
+  // Act: only g2 is both a gadget-* and gold.
+  await put('g1', 'gadget-plain', 'silver');
+  await put('g2', 'gadget-gold', 'Gold');
+  await put('g3', 'widget-gold', 'gold');
 
   // Assess
   const received: string[] = [];
@@ -44,8 +44,8 @@ it('routes only the events its own pattern matches to its own queue', async () =
     const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.outputs.QueueUrl, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }));
     received.push(...Messages.map((message) => message.Body!));
     return [...stack.pipes.values()][0]!.stats.records >= 3 && received.length >= 1;
-  }, { timeoutMs: 15_000, description: 'the expensive gadget in the queue' });
-  expect(received.map((body) => JSON.parse(body))).toEqual([{ gadget: 'g2', price: '5000' }]);
+  }, { timeoutMs: 15_000, description: 'the gold gadget in the queue' });
+  expect(received.map((body) => JSON.parse(body))).toEqual([{ gadget: 'g2', tier: 'Gold' }]);
   dynamodb.destroy();
   sqs.destroy();
 }, 60_000);
