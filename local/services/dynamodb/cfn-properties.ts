@@ -1,0 +1,78 @@
+/**
+ * Reading resolved CloudFormation properties with errors that name the resource and property.
+ * Shared by the DynamoDB, SQS and SNS providers. Values from template parameters arrive as
+ * strings, so numbers and booleans also accept their string forms, as CloudFormation does.
+ */
+import type { Json } from '../../template/parse.js';
+import type { ResolvedResource } from '../provider.js';
+
+/** A property the local runtime cannot honour, or one of the wrong shape. */
+export class ResourcePropertyError extends Error {
+  override name = 'ResourcePropertyError';
+}
+
+/** Names a property of a resource for error messages: `Orders (AWS::DynamoDB::Table) property KeySchema[0]`. */
+export function where(resource: ResolvedResource, path: string): string {
+  return `${resource.logicalId} (${resource.type}) property ${path}`;
+}
+
+/**
+ * Throws for any property outside `supported` and `ignored`, so that settings which would change
+ * behaviour are never silently dropped. Returns the `ignored` properties present, for logging.
+ */
+export function checkProperties(
+  resource: ResolvedResource,
+  supported: readonly string[],
+  ignored: readonly string[],
+): string[] {
+  const present = Object.keys(resource.properties);
+  for (const name of present) {
+    if (!supported.includes(name) && !ignored.includes(name)) {
+      throw new ResourcePropertyError(`${where(resource, name)} is not supported by the local runtime`);
+    }
+  }
+  return present.filter((name) => ignored.includes(name));
+}
+
+function fail(label: string, expected: string, value: Json | undefined): never {
+  throw new ResourcePropertyError(`${label} must be ${expected}, got ${JSON.stringify(value) ?? 'nothing'}`);
+}
+
+/** A string; `label` comes from {@link where}. */
+export function expectString(value: Json | undefined, label: string): string {
+  return typeof value === 'string' ? value : fail(label, 'a string', value);
+}
+
+/** A number, or a string holding one. */
+export function expectNumber(value: Json | undefined, label: string): number {
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return typeof number === 'number' && Number.isFinite(number) ? number : fail(label, 'a number', value);
+}
+
+/** A boolean, or "true"/"false". */
+export function expectBoolean(value: Json | undefined, label: string): boolean {
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  return fail(label, 'a boolean', value);
+}
+
+/** A JSON object. */
+export function expectObject(value: Json | undefined, label: string): Record<string, Json> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : fail(label, 'an object', value);
+}
+
+/** A list. */
+export function expectArray(value: Json | undefined, label: string): Json[] {
+  return Array.isArray(value) ? value : fail(label, 'a list', value);
+}
+
+/** The resource's own name property, or `${stackName}-${logicalId}` as CloudFormation would generate one. */
+export function resourceName(
+  resource: ResolvedResource,
+  property: string,
+  stackName: string,
+  suffix = '',
+): string {
+  const given = resource.properties[property];
+  return given === undefined ? `${stackName}-${resource.logicalId}${suffix}` : expectString(given, where(resource, property));
+}

@@ -1,0 +1,104 @@
+/**
+ * Providers for `AWS::SQS::Queue` (CreateQueue on the embedded fauxqs) and `AWS::SQS::QueuePolicy`.
+ * `Ref` of a queue is its URL; `Fn::GetAtt` gives Arn, QueueName and QueueUrl.
+ *
+ * LIMITATIONS: Tags and the encryption settings (KmsMasterKeyId, KmsDataKeyReusePeriodSeconds,
+ * SqsManagedSseEnabled) are accepted and ignored. `AWS::SQS::QueuePolicy` (and
+ * `AWS::SNS::TopicPolicy`) are accepted as no-ops: the local runtime enforces no resource policies.
+ * FIFO high-throughput settings (DeduplicationScope, FifoThroughputLimit) are accepted and ignored.
+ * Queues live in memory (see ./engine.ts); the ARN's account is 000000000000.
+ */
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Json } from '../../template/parse.js';
+import type { DeployedResource, ResolvedResource, ResourceProvider, RuntimeContext } from '../provider.js';
+import { localClientConfig } from '../../net.js';
+import {
+  checkProperties,
+  expectBoolean,
+  expectNumber,
+  expectObject,
+  resourceName,
+  where,
+} from '../dynamodb/cfn-properties.js';
+import type { Messaging } from './engine.js';
+
+/** Properties that map one-to-one onto numeric queue attributes. */
+const NUMERIC_ATTRIBUTES = [
+  'VisibilityTimeout', 'MessageRetentionPeriod', 'DelaySeconds', 'ReceiveMessageWaitTimeSeconds', 'MaximumMessageSize',
+];
+/** Properties that hold a JSON policy: an object in templates, a JSON string in the SQS API. */
+const JSON_ATTRIBUTES = ['RedrivePolicy', 'RedriveAllowPolicy'];
+const SUPPORTED = ['QueueName', 'FifoQueue', 'ContentBasedDeduplication', ...NUMERIC_ATTRIBUTES, ...JSON_ATTRIBUTES];
+const IGNORED = [
+  'Tags', 'KmsMasterKeyId', 'KmsDataKeyReusePeriodSeconds', 'SqsManagedSseEnabled', 'DeduplicationScope', 'FifoThroughputLimit',
+];
+
+/** A policy property as the JSON string the API wants; `maxReceiveCount` becomes a number even if given as a string. */
+function policyAttribute(resource: ResolvedResource, name: string, value: Json): string {
+  if (typeof value === 'string') return value;
+  const policy = expectObject(value, where(resource, name));
+  if (policy.maxReceiveCount !== undefined) {
+    return JSON.stringify({ ...policy, maxReceiveCount: expectNumber(policy.maxReceiveCount, where(resource, `${name}.maxReceiveCount`)) });
+  }
+  return JSON.stringify(policy);
+}
+
+/** The CreateQueue attributes for the queue's CloudFormation properties. */
+function queueAttributes(resource: ResolvedResource): Record<string, string> {
+  const attributes: Record<string, string> = {};
+  const p = resource.properties;
+  for (const name of NUMERIC_ATTRIBUTES) {
+    const value = p[name];
+    if (value !== undefined) attributes[name] = String(expectNumber(value, where(resource, name)));
+  }
+  for (const name of JSON_ATTRIBUTES) {
+    const value = p[name];
+    if (value !== undefined) attributes[name] = policyAttribute(resource, name, value);
+  }
+  for (const name of ['FifoQueue', 'ContentBasedDeduplication']) {
+    const value = p[name];
+    if (value !== undefined) attributes[name] = String(expectBoolean(value, where(resource, name)));
+  }
+  return attributes;
+}
+
+/** The `AWS::SQS::Queue` provider for the embedded fauxqs. */
+export function createQueueProvider(messaging: Pick<Messaging, 'endpoint'>): ResourceProvider {
+  return {
+    type: 'AWS::SQS::Queue',
+    async create(resource: ResolvedResource, context: RuntimeContext): Promise<DeployedResource> {
+      const ignored = checkProperties(resource, SUPPORTED, IGNORED);
+      const attributes = queueAttributes(resource);
+      const queueName = resourceName(resource, 'QueueName', context.stackName, attributes.FifoQueue === 'true' ? '.fifo' : '');
+      const client = new SQSClient(localClientConfig(messaging.endpoint, context.region));
+      try {
+        const { QueueUrl: queueUrl } = await client.send(new CreateQueueCommand({ QueueName: queueName, Attributes: attributes }))
+          .catch((error: Error) => {
+            throw new Error(`${resource.logicalId} (AWS::SQS::Queue): CreateQueue ${queueName} failed: ${error.message}`, { cause: error });
+          });
+        const { Attributes: created } = await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+        if (queueUrl === undefined || created?.QueueArn === undefined) {
+          throw new Error(`${resource.logicalId} (AWS::SQS::Queue): fauxqs returned no URL or ARN for ${queueName}`);
+        }
+        context.log('sqs', `created queue ${queueName}${ignored.length > 0 ? ` (ignored locally: ${ignored.join(', ')})` : ''}`);
+        return { physicalId: queueUrl, attributes: { Arn: created.QueueArn, QueueName: queueName, QueueUrl: queueUrl } };
+      } finally {
+        client.destroy();
+      }
+    },
+  };
+}
+
+/**
+ * A provider that accepts a resource-policy type (`AWS::SQS::QueuePolicy`, `AWS::SNS::TopicPolicy`)
+ * without doing anything: nothing local enforces resource policies. `Ref` gives a stable id.
+ */
+export function createPolicyProvider(type: string): ResourceProvider {
+  return {
+    type,
+    async create(resource: ResolvedResource, context: RuntimeContext): Promise<DeployedResource> {
+      context.log('policy', `${resource.logicalId} (${type}) accepted; resource policies are not enforced locally`);
+      return { physicalId: `${context.stackName}-${resource.logicalId}`, attributes: {} };
+    },
+  };
+}

@@ -1,0 +1,328 @@
+/**
+ * Providers for `AWS::SNS::Topic` (with its inline `Subscription` list) and
+ * `AWS::SNS::Subscription` on the embedded fauxqs. `Ref` of a topic is its ARN; `Fn::GetAtt` gives
+ * TopicArn and TopicName. `Ref` of a subscription is its ARN.
+ *
+ * fauxqs delivers only to SQS subscribers. Every other supported protocol is served by an internal
+ * SQS queue (`wims-sns-<hash>`) subscribed to the topic with the same filter policy, and a drainer
+ * that long-polls it: `email` and `email-json` messages are appended to the engine's outbox,
+ * `<outboxDir>/<topicName>.jsonl`, one JSON line per message
+ * `{to, subject, message, topicArn, messageId, timestamp}` (for `email-json`, `message` is the
+ * whole JSON notification, as the recipient would get it); `lambda` subscriptions hand a Lambda
+ * SNS event to the runtime's sink when one is given. A sink that throws gets the message again
+ * after 5 s.
+ *
+ * LIMITATIONS: http, https, sms, application and firehose subscriptions are rejected, and so is
+ * `lambda` without a sink. No confirmation step: e-mail subscriptions are active at once.
+ * RawMessageDelivery applies to SQS subscribers only; a subscription's RedrivePolicy is stored but
+ * never used (local sinks retry instead of failing permanently). Topic Tags, KmsMasterKeyId,
+ * DataProtectionPolicy, DeliveryStatusLogging, SignatureVersion, TracingConfig and
+ * FifoThroughputScope, and a subscription's DeliveryPolicy, Region and SubscriptionRoleArn, are
+ * accepted and ignored; ArchivePolicy and ReplayPolicy are rejected.
+ */
+import { createHash } from 'node:crypto';
+import { appendFile, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SNSEvent } from 'aws-lambda';
+import type { Json } from '../../template/parse.js';
+import type { DeployedResource, ResolvedResource, ResourceProvider, RuntimeContext } from '../provider.js';
+import { localClientConfig } from '../../net.js';
+import {
+  ResourcePropertyError,
+  checkProperties,
+  expectArray,
+  expectBoolean,
+  expectObject,
+  expectString,
+  resourceName,
+  where,
+} from '../dynamodb/cfn-properties.js';
+import type { Messaging } from './engine.js';
+
+/** The SNS notification JSON that SNS puts in an SQS message body (not raw delivery). */
+export interface SnsEnvelope {
+  Type: string;
+  MessageId: string;
+  TopicArn: string;
+  Subject?: string;
+  Message: string;
+  Timestamp: string;
+  MessageAttributes?: Record<string, { Type: string; Value: string }>;
+  SignatureVersion: string;
+  Signature: string;
+  SigningCertURL: string;
+  UnsubscribeURL: string;
+}
+
+/** One e-mail in the local outbox. */
+export interface OutboxEntry {
+  /** The subscription's e-mail address. */
+  to: string;
+  subject: string | null;
+  message: string;
+  topicArn: string;
+  messageId: string;
+  /** ISO-8601 publish time. */
+  timestamp: string;
+}
+
+/** Optional deliveries the runtime provides for protocols fauxqs cannot serve. */
+export interface SnsSinks {
+  /** Invokes the function of a `lambda` subscription with the event, e.g. as an asynchronous invocation. */
+  lambda?: (functionArn: string, event: SNSEvent) => Promise<void>;
+}
+
+/** Messaging as the SNS providers need it. */
+type MessagingEndpoint = Pick<Messaging, 'endpoint' | 'outboxDir'>;
+
+type Sink = (envelope: SnsEnvelope) => Promise<void>;
+
+const TOPIC_SUPPORTED = ['TopicName', 'Subscription', 'FifoTopic', 'ContentBasedDeduplication', 'DisplayName'];
+const TOPIC_IGNORED = [
+  'Tags', 'KmsMasterKeyId', 'DataProtectionPolicy', 'DeliveryStatusLogging', 'SignatureVersion', 'TracingConfig',
+  'FifoThroughputScope',
+];
+const SUBSCRIPTION_SUPPORTED = [
+  'TopicArn', 'Protocol', 'Endpoint', 'FilterPolicy', 'FilterPolicyScope', 'RawMessageDelivery', 'RedrivePolicy',
+];
+const SUBSCRIPTION_IGNORED = ['DeliveryPolicy', 'Region', 'SubscriptionRoleArn'];
+/** Seconds before a message a sink failed on is handed to it again. */
+const SINK_RETRY_SECONDS = 5;
+const DRAIN_ERROR_PAUSE_MS = 1000;
+
+/** The Lambda event for one SNS notification, as SNS invokes a subscribed function. */
+export function toLambdaSnsEvent(envelope: SnsEnvelope, subscriptionArn: string): SNSEvent {
+  return {
+    Records: [{
+      EventSource: 'aws:sns',
+      EventVersion: '1.0',
+      EventSubscriptionArn: subscriptionArn,
+      Sns: {
+        Type: envelope.Type,
+        MessageId: envelope.MessageId,
+        TopicArn: envelope.TopicArn,
+        Subject: envelope.Subject,
+        Message: envelope.Message,
+        Timestamp: envelope.Timestamp,
+        SignatureVersion: envelope.SignatureVersion,
+        Signature: envelope.Signature,
+        SigningCertUrl: envelope.SigningCertURL,
+        UnsubscribeUrl: envelope.UnsubscribeURL,
+        MessageAttributes: envelope.MessageAttributes ?? {},
+      },
+    }],
+  };
+}
+
+/** All e-mails in an outbox folder (`Messaging.outboxDir`), topic file by topic file, in delivery order. */
+export async function readOutbox(dir: string): Promise<OutboxEntry[]> {
+  let files: string[];
+  try {
+    files = (await readdir(dir)).filter((file) => file.endsWith('.jsonl')).sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const entries: OutboxEntry[] = [];
+  for (const file of files) {
+    const text = await readFile(join(dir, file), 'utf8');
+    for (const line of text.split('\n')) if (line.trim() !== '') entries.push(JSON.parse(line) as OutboxEntry);
+  }
+  return entries;
+}
+
+const topicNameOf = (topicArn: string): string => topicArn.slice(topicArn.lastIndexOf(':') + 1);
+
+/** An SNS attribute value: policies are objects in templates and JSON strings in the API. */
+function policyString(resource: ResolvedResource, name: string, value: Json): string {
+  return typeof value === 'string' ? value : JSON.stringify(expectObject(value, where(resource, name)));
+}
+
+/**
+ * Subscribes `endpoint` to the topic and returns the subscription ARN; protocols other than
+ * `sqs` are served by an internal queue and a drainer (stopped through `context.onStop`).
+ */
+async function subscribe(
+  messaging: MessagingEndpoint,
+  sinks: SnsSinks,
+  resource: ResolvedResource,
+  context: RuntimeContext,
+  subscription: { topicArn: string; protocol: string; endpoint: string; attributes: Record<string, string>; path: string },
+): Promise<string> {
+  const { topicArn, protocol, endpoint, attributes } = subscription;
+  const sns = new SNSClient(localClientConfig(messaging.endpoint, context.region));
+  try {
+    if (protocol === 'sqs') {
+      return await subscribeOnce(sns, topicArn, protocol, endpoint, attributes);
+    }
+    let deliver: (subscriptionArn: string) => Sink;
+    if (protocol === 'email' || protocol === 'email-json') {
+      const file = join(messaging.outboxDir, `${topicNameOf(topicArn)}.jsonl`);
+      deliver = () => async (envelope) => {
+        const entry: OutboxEntry = {
+          to: endpoint,
+          subject: envelope.Subject ?? null,
+          message: protocol === 'email' ? envelope.Message : JSON.stringify(envelope),
+          topicArn: envelope.TopicArn,
+          messageId: envelope.MessageId,
+          timestamp: envelope.Timestamp,
+        };
+        await appendFile(file, `${JSON.stringify(entry)}\n`);
+      };
+    } else if (protocol === 'lambda' && sinks.lambda) {
+      const lambda = sinks.lambda;
+      deliver = (subscriptionArn) => (envelope) => lambda(endpoint, toLambdaSnsEvent(envelope, subscriptionArn));
+    } else {
+      throw new ResourcePropertyError(
+        `${where(resource, `${subscription.path}Protocol`)} "${protocol}" is not supported locally (sqs, email, email-json${sinks.lambda ? ', lambda' : ''})`,
+      );
+    }
+    // Filter policies apply to the internal queue's subscription just as to the real subscriber.
+    const filter = Object.fromEntries(Object.entries(attributes).filter(([name]) => name.startsWith('FilterPolicy')));
+    const sqs = new SQSClient(localClientConfig(messaging.endpoint, context.region));
+    try {
+      const queueName = `wims-sns-${createHash('sha256').update(`${topicArn}|${protocol}|${endpoint}`).digest('hex').slice(0, 24)}`;
+      const { QueueUrl: queueUrl } = await sqs.send(new CreateQueueCommand({
+        QueueName: queueName, Attributes: { VisibilityTimeout: String(SINK_RETRY_SECONDS) },
+      }));
+      const { Attributes: queue } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+      if (queueUrl === undefined || queue?.QueueArn === undefined) throw new Error(`fauxqs returned no URL or ARN for ${queueName}`);
+      const subscriptionArn = await subscribeOnce(sns, topicArn, 'sqs', queue.QueueArn, filter);
+      context.onStop(startDrainer(sqs, queueUrl, deliver(subscriptionArn), (message) =>
+        context.log('sns', `${resource.logicalId} ${protocol} ${endpoint}: ${message}`)));
+      return subscriptionArn;
+    } catch (error) {
+      sqs.destroy(); // the drainer, which owns the client, never started
+      throw error;
+    }
+  } finally {
+    sns.destroy();
+  }
+}
+
+async function subscribeOnce(
+  sns: SNSClient, topicArn: string, protocol: string, endpoint: string, attributes: Record<string, string>,
+): Promise<string> {
+  const { SubscriptionArn: arn } = await sns.send(new SubscribeCommand({
+    TopicArn: topicArn, Protocol: protocol, Endpoint: endpoint, Attributes: attributes, ReturnSubscriptionArn: true,
+  }));
+  if (arn === undefined) throw new Error(`fauxqs returned no subscription ARN for ${protocol} ${endpoint} on ${topicArn}`);
+  return arn;
+}
+
+/** Long-polls `queueUrl`, hands each SNS notification to `sink`, deletes it on success; returns stop(). */
+function startDrainer(sqs: SQSClient, queueUrl: string, sink: Sink, log: (message: string) => void): () => Promise<void> {
+  const abort = new AbortController();
+  const loop = (async () => {
+    while (!abort.signal.aborted) {
+      try {
+        const { Messages: messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 20 }),
+          { abortSignal: abort.signal },
+        );
+        for (const message of messages) {
+          try {
+            await sink(JSON.parse(message.Body ?? '') as SnsEnvelope);
+            await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+          } catch (error) {
+            log(`delivery failed, retrying in ${SINK_RETRY_SECONDS} s: ${(error as Error).message}`);
+          }
+        }
+      } catch (error) {
+        if (abort.signal.aborted) break;
+        log(`receiving failed: ${(error as Error).message}`);
+        await delay(DRAIN_ERROR_PAUSE_MS, undefined, { signal: abort.signal }).catch(() => undefined);
+      }
+    }
+  })();
+  return async () => {
+    abort.abort();
+    await loop;
+    sqs.destroy();
+  };
+}
+
+/** Reads the subscription settings shared by inline and stand-alone subscriptions into SNS attributes. */
+function subscriptionAttributes(resource: ResolvedResource): Record<string, string> {
+  const p = resource.properties;
+  const attributes: Record<string, string> = {};
+  if (p.FilterPolicy !== undefined) attributes.FilterPolicy = policyString(resource, 'FilterPolicy', p.FilterPolicy);
+  if (p.FilterPolicyScope !== undefined) attributes.FilterPolicyScope = expectString(p.FilterPolicyScope, where(resource, 'FilterPolicyScope'));
+  if (p.RedrivePolicy !== undefined) attributes.RedrivePolicy = policyString(resource, 'RedrivePolicy', p.RedrivePolicy);
+  if (p.RawMessageDelivery !== undefined) {
+    attributes.RawMessageDelivery = String(expectBoolean(p.RawMessageDelivery, where(resource, 'RawMessageDelivery')));
+  }
+  return attributes;
+}
+
+/** The `AWS::SNS::Topic` provider for the embedded fauxqs. */
+export function createTopicProvider(messaging: MessagingEndpoint, sinks: SnsSinks = {}): ResourceProvider {
+  return {
+    type: 'AWS::SNS::Topic',
+    async create(resource: ResolvedResource, context: RuntimeContext): Promise<DeployedResource> {
+      const ignored = checkProperties(resource, TOPIC_SUPPORTED, TOPIC_IGNORED);
+      const p = resource.properties;
+      const attributes: Record<string, string> = {};
+      for (const name of ['FifoTopic', 'ContentBasedDeduplication']) {
+        const value = p[name];
+        if (value !== undefined) attributes[name] = String(expectBoolean(value, where(resource, name)));
+      }
+      if (p.DisplayName !== undefined) attributes.DisplayName = expectString(p.DisplayName, where(resource, 'DisplayName'));
+      const topicName = resourceName(resource, 'TopicName', context.stackName, attributes.FifoTopic === 'true' ? '.fifo' : '');
+
+      const sns = new SNSClient(localClientConfig(messaging.endpoint, context.region));
+      let topicArn: string | undefined;
+      try {
+        topicArn = (await sns.send(new CreateTopicCommand({ Name: topicName, Attributes: attributes }))).TopicArn;
+      } catch (error) {
+        throw new Error(`${resource.logicalId} (AWS::SNS::Topic): CreateTopic ${topicName} failed: ${(error as Error).message}`, { cause: error });
+      } finally {
+        sns.destroy();
+      }
+      if (topicArn === undefined) throw new Error(`${resource.logicalId} (AWS::SNS::Topic): fauxqs returned no ARN for ${topicName}`);
+
+      const inline = p.Subscription === undefined ? [] : expectArray(p.Subscription, where(resource, 'Subscription'));
+      for (const [i, element] of inline.entries()) {
+        const path = `Subscription[${i}].`;
+        const item = expectObject(element, where(resource, `Subscription[${i}]`));
+        await subscribe(messaging, sinks, resource, context, {
+          topicArn,
+          protocol: expectString(item.Protocol, where(resource, `${path}Protocol`)),
+          endpoint: expectString(item.Endpoint, where(resource, `${path}Endpoint`)),
+          attributes: {},
+          path,
+        });
+      }
+      context.log('sns', `created topic ${topicName}${ignored.length > 0 ? ` (ignored locally: ${ignored.join(', ')})` : ''}`);
+      return { physicalId: topicArn, attributes: { TopicArn: topicArn, TopicName: topicName } };
+    },
+  };
+}
+
+/** The `AWS::SNS::Subscription` provider for the embedded fauxqs. */
+export function createSubscriptionProvider(messaging: MessagingEndpoint, sinks: SnsSinks = {}): ResourceProvider {
+  return {
+    type: 'AWS::SNS::Subscription',
+    async create(resource: ResolvedResource, context: RuntimeContext): Promise<DeployedResource> {
+      checkProperties(resource, SUBSCRIPTION_SUPPORTED, SUBSCRIPTION_IGNORED);
+      const p = resource.properties;
+      const subscriptionArn = await subscribe(messaging, sinks, resource, context, {
+        topicArn: expectString(p.TopicArn, where(resource, 'TopicArn')),
+        protocol: expectString(p.Protocol, where(resource, 'Protocol')),
+        endpoint: expectString(p.Endpoint, where(resource, 'Endpoint')),
+        attributes: subscriptionAttributes(resource),
+        path: '',
+      });
+      return { physicalId: subscriptionArn, attributes: {} };
+    },
+  };
+}

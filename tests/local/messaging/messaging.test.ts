@@ -1,0 +1,250 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { freePort, localClientConfig, waitForPort, waitUntil } from '../../../local/net.js';
+import type { DeployedResource, ResolvedResource, RuntimeContext } from '../../../local/services/provider.js';
+import { MESSAGING_ACCOUNT_ID, startMessaging, type Messaging } from '../../../local/services/messaging/engine.js';
+import { createPolicyProvider, createQueueProvider } from '../../../local/services/messaging/queue-provider.js';
+import { messagingProviders } from '../../../local/services/messaging/providers.js';
+import {
+  createSubscriptionProvider,
+  createTopicProvider,
+  readOutbox,
+  type SnsEnvelope,
+} from '../../../local/services/messaging/topic-provider.js';
+import type { SNSEvent } from 'aws-lambda';
+
+const REGION = 'eu-west-1';
+const ACCOUNT = '123456789012';
+
+function resource(logicalId: string, type: string, properties: ResolvedResource['properties']): ResolvedResource {
+  return { logicalId, type, properties, metadata: {} };
+}
+
+describe('SQS and SNS on fauxqs', () => {
+  let messaging: Messaging;
+  let sqs: SQSClient;
+  let sns: SNSClient;
+  let stateDir: string;
+  const stopSteps: Array<() => Promise<void> | void> = [];
+  const context = (): RuntimeContext => ({
+    region: REGION, accountId: ACCOUNT, stackName: 'wims-test', stateDir,
+    onStop: (step) => stopSteps.push(step),
+    log: () => undefined,
+  });
+
+  beforeAll(async () => {
+    stateDir = mkdtempSync(join(tmpdir(), 'wims-messaging-'));
+    messaging = await startMessaging({ region: REGION, accountId: ACCOUNT, stateDir });
+    console.log(`fauxqs listened after ${messaging.startupMs} ms`);
+    sqs = new SQSClient(localClientConfig(messaging.endpoint, REGION));
+    sns = new SNSClient(localClientConfig(messaging.endpoint, REGION));
+  });
+
+  afterAll(async () => {
+    for (const step of stopSteps.reverse()) await step();
+    sqs?.destroy();
+    sns?.destroy();
+    await messaging?.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  const queues = () => createQueueProvider(messaging);
+
+  it('registers one provider per SQS and SNS resource type', () => {
+    expect(messagingProviders(messaging).map((provider) => provider.type)).toEqual([
+      'AWS::SQS::Queue', 'AWS::SQS::QueuePolicy', 'AWS::SNS::Topic', 'AWS::SNS::Subscription', 'AWS::SNS::TopicPolicy',
+    ]);
+  });
+
+  /** Receives from a queue until a message arrives (or the deadline passes). */
+  async function receiveOne(queueUrl: string, visibilityTimeout?: number) {
+    return waitUntil(async () => {
+      const { Messages } = await sqs.send(new ReceiveMessageCommand({
+        QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1, VisibilityTimeout: visibilityTimeout,
+      }));
+      return Messages?.[0];
+    }, { description: `a message on ${queueUrl}` });
+  }
+
+  it('creates queues with CloudFormation attributes and moves a message to the DLQ after maxReceiveCount receives', async () => {
+    const dlq = await queues().create(resource('OrdersDlq', 'AWS::SQS::Queue', { MessageRetentionPeriod: 1209600 }), context());
+    const queue = await queues().create(resource('Orders', 'AWS::SQS::Queue', {
+      QueueName: 'orders',
+      VisibilityTimeout: '30',
+      DelaySeconds: 0,
+      ReceiveMessageWaitTimeSeconds: 1,
+      RedrivePolicy: { deadLetterTargetArn: dlq.attributes.Arn ?? '', maxReceiveCount: '2' },
+      Tags: [{ Key: 'app', Value: 'wims' }],
+    }), context());
+
+    expect(dlq.attributes.QueueName).toBe('wims-test-OrdersDlq');
+    expect(queue).toEqual({
+      physicalId: queue.attributes.QueueUrl,
+      attributes: {
+        Arn: `arn:aws:sqs:${REGION}:${MESSAGING_ACCOUNT_ID}:orders`,
+        QueueName: 'orders',
+        QueueUrl: expect.stringMatching(/\/orders$/),
+      },
+    });
+    const { Attributes: attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.physicalId, AttributeNames: ['All'] }));
+    expect(attributes?.VisibilityTimeout).toBe('30');
+    expect(JSON.parse(attributes?.RedrivePolicy ?? '{}')).toEqual({ deadLetterTargetArn: dlq.attributes.Arn, maxReceiveCount: 2 });
+
+    await sqs.send(new SendMessageCommand({ QueueUrl: queue.physicalId, MessageBody: 'poison' }));
+    // Two receives without a delete (visibility 0 makes it visible again at once) ...
+    for (let receive = 1; receive <= 2; receive++) {
+      const message = await receiveOne(queue.physicalId, 0);
+      expect(message.Body).toBe('poison');
+    }
+    // ... and the next receive moves it to the DLQ instead.
+    const { Messages: third } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.physicalId, VisibilityTimeout: 0 }));
+    expect(third ?? []).toEqual([]);
+    const deadLetter = await receiveOne(dlq.physicalId);
+    expect(deadLetter.Body).toBe('poison');
+  });
+
+  it('creates FIFO queues with a generated .fifo name and accepts queue policies', async () => {
+    const fifo = await queues().create(resource('Steps', 'AWS::SQS::Queue', { FifoQueue: true, ContentBasedDeduplication: 'true' }), context());
+    expect(fifo.attributes.QueueName).toBe('wims-test-Steps.fifo');
+    const { Attributes: attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: fifo.physicalId, AttributeNames: ['All'] }));
+    expect(attributes).toMatchObject({ FifoQueue: 'true', ContentBasedDeduplication: 'true' });
+
+    const policy = await createPolicyProvider('AWS::SQS::QueuePolicy').create(
+      resource('StepsPolicy', 'AWS::SQS::QueuePolicy', { Queues: [fifo.physicalId], PolicyDocument: {} }), context(),
+    );
+    expect(policy.physicalId).toBe('wims-test-StepsPolicy');
+    await expect(queues().create(resource('Odd', 'AWS::SQS::Queue', { Unknown: 1 }), context())).rejects.toThrow(
+      'Odd (AWS::SQS::Queue) property Unknown is not supported by the local runtime',
+    );
+  });
+
+  it('fans a topic out to SQS (with a filter policy) and to an e-mail outbox', async () => {
+    const topic = await createTopicProvider(messaging).create(resource('Alerts', 'AWS::SNS::Topic', {
+      DisplayName: 'WIMS alerts',
+      Subscription: [{ Protocol: 'email', Endpoint: 'ops@example.com' }],
+    }), context());
+    expect(topic).toEqual({
+      physicalId: `arn:aws:sns:${REGION}:${MESSAGING_ACCOUNT_ID}:wims-test-Alerts`,
+      attributes: { TopicArn: `arn:aws:sns:${REGION}:${MESSAGING_ACCOUNT_ID}:wims-test-Alerts`, TopicName: 'wims-test-Alerts' },
+    });
+
+    const queue = await queues().create(resource('AlertQueue', 'AWS::SQS::Queue', {}), context());
+    const subscriptions = createSubscriptionProvider(messaging);
+    const toQueue = await subscriptions.create(resource('AlertQueueSubscription', 'AWS::SNS::Subscription', {
+      TopicArn: topic.physicalId, Protocol: 'sqs', Endpoint: queue.attributes.Arn ?? '',
+      FilterPolicy: { severity: ['high'] }, RawMessageDelivery: 'true',
+    }), context());
+    expect(toQueue.physicalId).toMatch(/^arn:aws:sns:.*:wims-test-Alerts:/);
+    await subscriptions.create(resource('AuditMail', 'AWS::SNS::Subscription', {
+      TopicArn: topic.physicalId, Protocol: 'email-json', Endpoint: 'audit@example.com',
+    }), context());
+
+    const low = await sns.send(new PublishCommand({
+      TopicArn: topic.physicalId, Subject: 'Disk', Message: 'disk at 70%',
+      MessageAttributes: { severity: { DataType: 'String', StringValue: 'low' } },
+    }));
+    // Published with the stack's account in the ARN, as a template's !Sub would build it.
+    const high = await sns.send(new PublishCommand({
+      TopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:wims-test-Alerts`, Subject: 'Orders stuck', Message: 'order o-1 stuck',
+      MessageAttributes: { severity: { DataType: 'String', StringValue: 'high' } },
+    }));
+
+    expect(messaging.outboxDir).toBe(join(stateDir, 'outbox'));
+    const outbox = await waitUntil(async () => {
+      const entries = await readOutbox(messaging.outboxDir);
+      return entries.length >= 4 && entries;
+    }, { description: 'four e-mails in the outbox' });
+    const forOps = outbox.filter((entry) => entry.to === 'ops@example.com');
+    expect(forOps).toEqual([
+      { to: 'ops@example.com', subject: 'Disk', message: 'disk at 70%', topicArn: topic.physicalId, messageId: low.MessageId, timestamp: expect.any(String) },
+      { to: 'ops@example.com', subject: 'Orders stuck', message: 'order o-1 stuck', topicArn: topic.physicalId, messageId: high.MessageId, timestamp: expect.any(String) },
+    ]);
+    const forAudit = outbox.filter((entry) => entry.to === 'audit@example.com');
+    expect(forAudit.map((entry) => (JSON.parse(entry.message) as SnsEnvelope).Message)).toEqual(['disk at 70%', 'order o-1 stuck']);
+
+    // Only the high-severity message passes the queue's filter policy; raw delivery keeps the body as published.
+    const message = await receiveOne(queue.physicalId);
+    expect(message.Body).toBe('order o-1 stuck');
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: queue.physicalId, ReceiptHandle: message.ReceiptHandle }));
+    const { Messages: rest } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.physicalId }));
+    expect(rest ?? []).toEqual([]);
+  });
+
+  it('hands lambda subscriptions to the runtime sink and rejects protocols it cannot serve', async () => {
+    const invoked: Array<{ functionArn: string; event: SNSEvent }> = [];
+    const topics = createTopicProvider(messaging, {
+      lambda: async (functionArn, event) => {
+        invoked.push({ functionArn, event });
+      },
+    });
+    const functionArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:notify`;
+    const topic: DeployedResource = await topics.create(resource('Events', 'AWS::SNS::Topic', {
+      TopicName: 'events', Subscription: [{ Protocol: 'lambda', Endpoint: functionArn }],
+    }), context());
+    await sns.send(new PublishCommand({ TopicArn: topic.physicalId, Message: '{"orderId":"o-9"}' }));
+    await waitUntil(() => invoked.length > 0, { description: 'the Lambda sink call' });
+    expect(invoked[0]?.functionArn).toBe(functionArn);
+    expect(invoked[0]?.event).toEqual({
+      Records: [{
+        EventSource: 'aws:sns',
+        EventVersion: '1.0',
+        EventSubscriptionArn: expect.stringMatching(/^arn:aws:sns:.*:events:/),
+        Sns: {
+          Type: 'Notification',
+          MessageId: expect.any(String),
+          TopicArn: topic.physicalId,
+          Subject: undefined,
+          Message: '{"orderId":"o-9"}',
+          Timestamp: expect.any(String),
+          SignatureVersion: '1',
+          Signature: expect.any(String),
+          SigningCertUrl: expect.any(String),
+          UnsubscribeUrl: expect.stringContaining('Action=Unsubscribe'),
+          MessageAttributes: {},
+        },
+      }],
+    });
+
+    await expect(createTopicProvider(messaging).create(resource('Hooks', 'AWS::SNS::Topic', {
+      Subscription: [{ Protocol: 'lambda', Endpoint: functionArn }],
+    }), context())).rejects.toThrow('Hooks (AWS::SNS::Topic) property Subscription[0].Protocol "lambda" is not supported locally (sqs, email, email-json)');
+    await expect(createSubscriptionProvider(messaging).create(resource('Web', 'AWS::SNS::Subscription', {
+      TopicArn: topic.physicalId, Protocol: 'https', Endpoint: 'https://example.com/hook',
+    }), context())).rejects.toThrow('Web (AWS::SNS::Subscription) property Protocol "https" is not supported locally');
+  });
+});
+
+describe('messaging without a state folder', () => {
+  it('listens on 127.0.0.1, which waitForPort sees; a free port times out with a clear error', async () => {
+    const messaging = await startMessaging({ region: REGION, accountId: MESSAGING_ACCOUNT_ID });
+    try {
+      expect(messaging.endpoint).toBe(`http://127.0.0.1:${messaging.port}`);
+      await waitForPort(messaging.port, { timeoutMs: 2000 });
+      const unused = await freePort();
+      await expect(waitForPort(unused, { timeoutMs: 100 })).rejects.toThrow(`Timed out after 100 ms waiting for a listener on 127.0.0.1:${unused}`);
+    } finally {
+      await messaging.stop();
+    }
+  });
+
+  it('keeps the outbox in a temporary folder that stop() removes', async () => {
+    const messaging = await startMessaging({ region: REGION, accountId: MESSAGING_ACCOUNT_ID });
+    try {
+      expect(existsSync(messaging.outboxDir)).toBe(true);
+      expect(messaging.outboxDir.startsWith(tmpdir())).toBe(true);
+    } finally {
+      await messaging.stop();
+    }
+    expect(existsSync(messaging.outboxDir)).toBe(false);
+  });
+});
