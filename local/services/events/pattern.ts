@@ -13,7 +13,7 @@
  * (aws/event-ruler) that EventBridge documents as its engine.
  *
  * LIMITATIONS (differences from AWS):
- * - Wildcard "rule is too complex" rejection is not implemented: AWS refuses some patterns with many
+ * - Wildcard "rule is too complex" rejection is not reproduced: AWS refuses some patterns with many
  *   wildcards (e.g. `*:*:*:*:*:event-bus/*`); they are accepted and matched correctly here.
  * - Events arrive parsed, so `300`, `300.0` and `3.0e2` are the same number; they compare equal
  *   (which is also what AWS does in practice, although the guide says numbers match by their text).
