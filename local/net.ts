@@ -93,11 +93,13 @@ function killAllChildren(): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
-  const othersListening = process.listenerCount(signal) > 1;
+  // When someone else listens (the runtime's graceful shutdown), let it stop the children in
+  // order; the 'exit' hook still kills whatever is left.
+  if (process.listenerCount(signal) > 1) return;
   killAllChildren();
-  // A signal listener suppresses Node's default "exit on signal"; restore it when no one else
-  // (e.g. the runtime's graceful shutdown) is listening, so Ctrl+C still ends the process.
-  if (!othersListening) process.kill(process.pid, signal);
+  // A signal listener suppresses Node's default "exit on signal": restore it, so Ctrl+C still
+  // ends the process.
+  process.kill(process.pid, signal);
 }
 
 /** Forgets the given child (or all of them) and removes the process hooks once none is left. */

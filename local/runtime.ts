@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { loadTemplate, type LoadedTemplate } from './template/loader.js';
 import { TemplateError } from './template/parse.js';
 import type { DeployedResource, ResourceProvider, RuntimeContext } from './services/provider.js';
-import { startDynamoDbLocal, type DynamoDbLocal } from './services/dynamodb/engine.js';
+import { startDynamoDbLocal } from './services/dynamodb/engine.js';
 import { createTableProvider } from './services/dynamodb/table-provider.js';
 import { startMessaging } from './services/messaging/engine.js';
 import { messagingProviders } from './services/messaging/providers.js';
@@ -78,22 +78,28 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
   const context: RuntimeContext = { region, accountId, stackName, stateDir, onStop: (step) => stopSteps.push(step), log };
   const stop = async (): Promise<void> => {
     for (const step of stopSteps.splice(0).reverse()) {
-      await Promise.resolve(step()).catch((error: Error) => log('runtime', `stop step failed: ${error.message}`));
+      await Promise.resolve().then(step).catch((error: Error) => log('runtime', `stop step failed: ${error.message}`));
     }
   };
 
   try {
-    const [dynamodb, messaging] = await Promise.all([
+    // Both engines start at once; if one fails, the other must still be stopped.
+    const [dynamodbStart, messagingStart] = await Promise.allSettled([
       startDynamoDbLocal({ stateDir }),
       startMessaging({ region, accountId, stateDir }),
     ]);
-    stopSteps.push(() => dynamodb.stop(), () => messaging.stop());
+    if (dynamodbStart.status === 'fulfilled') stopSteps.push(() => dynamodbStart.value.stop());
+    if (messagingStart.status === 'fulfilled') stopSteps.push(() => messagingStart.value.stop());
+    if (dynamodbStart.status === 'rejected') throw dynamodbStart.reason;
+    if (messagingStart.status === 'rejected') throw messagingStart.reason;
+    const dynamodb = dynamodbStart.value;
+    const messaging = messagingStart.value;
 
     const logs = new LogStore(stateDir && join(stateDir, 'logs'));
     let apiGateway: ApiGatewayService | undefined;
     const lambda = new LambdaRuntime(logs, () => apiGateway?.endpoints() ?? {});
     stopSteps.push(() => lambda.stop());
-    const engines = { dynamodb: dynamodb.endpoint, sqs: messaging.endpoint, sns: messaging.endpoint };
+    const endpoints = { dynamodb: dynamodb.endpoint, sqs: messaging.endpoint, sns: messaging.endpoint };
     let events: EventBridgeService | undefined;
     const stepFunctions = new StepFunctionsProvider({
       region,
@@ -136,8 +142,8 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
     [
       createTableProvider(dynamodb),
       ...messagingProviders(messaging),
-      createFunctionProvider(lambda, engines),
-      createEventSourceMappingProvider(lambda, engines),
+      createFunctionProvider(lambda, endpoints),
+      createEventSourceMappingProvider(lambda, endpoints),
       permissionProvider,
       stepFunctions,
       ...eventsProviders(events),

@@ -20,7 +20,7 @@ import {
   expectObject,
   expectString,
   where,
-} from '../dynamodb/cfn-properties.js';
+} from '../cfn-properties.js';
 import type { DeployedResource, ResolvedResource, ResourceProvider, RuntimeContext } from '../provider.js';
 import { OpenApiError, parseOpenApi, resourceId, shortId } from './openapi.js';
 import type { ApiGatewayService } from './server.js';

@@ -45,7 +45,7 @@ import {
   expectString,
   resourceName,
   where,
-} from './cfn-properties.js';
+} from '../cfn-properties.js';
 
 const SUPPORTED = [
   'TableName', 'KeySchema', 'AttributeDefinitions', 'BillingMode', 'ProvisionedThroughput',

@@ -39,6 +39,8 @@ export interface PutEventsEntry {
   EventBusName?: string;
   Resources?: string[];
   Time?: Date | string;
+  /** X-Ray trace header: accepted, not recorded locally. */
+  TraceHeader?: string;
 }
 
 /** One PutEvents result entry: the event id, or why the entry failed. */

@@ -30,7 +30,7 @@ import {
   expectString,
   ResourcePropertyError,
   where,
-} from '../dynamodb/cfn-properties.js';
+} from '../cfn-properties.js';
 import type { DeployedResource, ResolvedResource, ResourceProvider, RuntimeContext } from '../provider.js';
 import type { ConnectionInput, ConnectionParameter, HttpParameters } from './api-destinations.js';
 import type { EventBridgeService, RuleTarget } from './bus.js';

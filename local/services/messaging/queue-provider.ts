@@ -19,7 +19,7 @@ import {
   expectObject,
   resourceName,
   where,
-} from '../dynamodb/cfn-properties.js';
+} from '../cfn-properties.js';
 import type { Messaging } from './engine.js';
 
 /** Properties that map one-to-one onto numeric queue attributes. */

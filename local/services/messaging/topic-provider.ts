@@ -45,7 +45,7 @@ import {
   expectString,
   resourceName,
   where,
-} from '../dynamodb/cfn-properties.js';
+} from '../cfn-properties.js';
 import type { Messaging } from './engine.js';
 
 /** The SNS notification JSON that SNS puts in an SQS message body (not raw delivery). */

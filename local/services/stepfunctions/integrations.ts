@@ -9,6 +9,7 @@ import * as DynamoDB from '@aws-sdk/client-dynamodb';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Json } from '../../template/parse.js';
+import type { PutEventsEntry, PutEventsResult } from '../events/bus.js';
 import {
   DYNAMODB_OPTIMIZED, DYNAMODB_SDK, EVENTBRIDGE, LAMBDA, SNS_OPTIMIZED, SQS_OPTIMIZED, TaskFailure, toTaskFailure,
   type ErrorStyle,
@@ -29,23 +30,6 @@ export type LambdaInvocationResult =
  * (`ResourceNotFoundException`, `TooManyRequestsException`) for service-side failures.
  */
 export type LambdaInvoker = (functionNameOrArn: string, payload: unknown) => Promise<LambdaInvocationResult>;
-
-/** One entry of EventBridge's PutEvents request. */
-export interface PutEventsEntry {
-  Source?: string;
-  DetailType?: string;
-  Detail?: string;
-  EventBusName?: string;
-  Resources?: string[];
-  Time?: string;
-  TraceHeader?: string;
-}
-
-/** EventBridge's PutEvents response. */
-export interface PutEventsResult {
-  FailedEntryCount: number;
-  Entries: Array<{ EventId?: string; ErrorCode?: string; ErrorMessage?: string }>;
-}
 
 /** Puts events on the local event bus (the bus is another module's; the runtime wires it here). */
 export type PutEvents = (entries: PutEventsEntry[]) => PutEventsResult | Promise<PutEventsResult>;

@@ -41,7 +41,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { localClientConfig } from '../../net.js';
-import { checkProperties, expectBoolean, expectObject, expectString, where, ResourcePropertyError } from '../dynamodb/cfn-properties.js';
+import { checkProperties, expectBoolean, expectObject, expectString, where, ResourcePropertyError } from '../cfn-properties.js';
 import type { LogStore } from '../logs/store.js';
 import type { DeployedResource, ResolvedResource, ResourceProvider, RuntimeContext } from '../provider.js';
 import {
@@ -51,7 +51,7 @@ import { StateMachineRegistry, type ExecutionLogging, type StateMachineType } fr
 
 export { StateMachineRegistry } from './registry.js';
 export type { ExecutionRecord, ExecutionStatus, HistoryEvent, StateMachineCounters, StartExecutionOptions } from './registry.js';
-export type { LambdaInvocationResult, LambdaInvoker, PutEvents, PutEventsEntry, PutEventsResult, SdkSender } from './integrations.js';
+export type { LambdaInvocationResult, LambdaInvoker, PutEvents, SdkSender } from './integrations.js';
 
 const SUPPORTED = ['DefinitionString', 'Definition', 'DefinitionSubstitutions', 'StateMachineName', 'StateMachineType', 'LoggingConfiguration'];
 const IGNORED = ['RoleArn', 'TracingConfiguration', 'Tags', 'EncryptionConfiguration'];

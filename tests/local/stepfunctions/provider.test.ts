@@ -9,9 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LogStore } from '../../../local/services/logs/store.js';
 import { DYNAMODB_OPTIMIZED, DYNAMODB_SDK, SQS_OPTIMIZED, toTaskFailure } from '../../../local/services/stepfunctions/errors.js';
-import {
-  StepFunctionsProvider, type ExecutionRecord, type PutEventsEntry,
-} from '../../../local/services/stepfunctions/provider.js';
+import type { PutEventsEntry } from '../../../local/services/events/bus.js';
+import { StepFunctionsProvider, type ExecutionRecord } from '../../../local/services/stepfunctions/provider.js';
 import { REGION, stateMachineResource, testContext } from './fixtures.js';
 
 const contexts: Array<ReturnType<typeof testContext>> = [];

@@ -1,10 +1,10 @@
 /**
  * Reading resolved CloudFormation properties with errors that name the resource and property.
- * Shared by the DynamoDB, SQS and SNS providers. Values from template parameters arrive as
+ * Shared by every provider. Values from template parameters arrive as
  * strings, so numbers and booleans also accept their string forms, as CloudFormation does.
  */
-import type { Json } from '../../template/parse.js';
-import type { ResolvedResource } from '../provider.js';
+import type { Json } from '../template/parse.js';
+import type { ResolvedResource } from './provider.js';
 
 /** A property the local runtime cannot honour, or one of the wrong shape. */
 export class ResourcePropertyError extends Error {
