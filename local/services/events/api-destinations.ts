@@ -5,10 +5,11 @@
  * connection's authorization and invocation parameters.
  *
  * InvocationRateLimitPerSecond is enforced: calls wait their turn in order (never dropped) and each
- * starts at least (1000 + {@link JITTER_GUARD_MS}) / rate ms after the previous one actually
- * started, so no second ever holds more than `rate` calls, a stalled event loop cannot release a
- * burst to catch up, and the guard absorbs the jitter between sending a call and its arrival (the
- * price: calls run about 5 % below the nominal rate at 5 per second).
+ * starts at least 1000 / rate ms after the previous one actually started, so no second ever holds
+ * more than `rate` call starts and a stalled event loop cannot release a burst to catch up. No
+ * margin is added for the jitter between sending a call and its arrival: a provider's throttle is
+ * a token bucket (API Gateway's, the template's stand-in with burst = rate) that absorbs it, and a
+ * margin would cost its share of the rate on every call.
  *
  * Header and query-string parameters of the caller (a rule target's or pipe's HttpParameters) are
  * merged with the connection's InvocationHttpParameters; on a clash the connection's value wins,
@@ -78,8 +79,6 @@ export interface ApiDestinationStats {
   failed: number;
 }
 
-/** Added to each second's worth of spacing: absorbs latency jitter between sender and receiver. */
-export const JITTER_GUARD_MS = 50;
 /** EventBridge's client execution timeout for API destinations. */
 const CALL_TIMEOUT_MS = 5_000;
 const DEFAULT_RATE_PER_SECOND = 300;
@@ -157,7 +156,7 @@ export class ApiDestinationService {
       connection,
       method: input.HttpMethod.toUpperCase(),
       endpoint: input.InvocationEndpoint,
-      intervalMs: (1000 + JITTER_GUARD_MS) / rate,
+      intervalMs: 1000 / rate,
       lastStart: -Infinity,
       queue: Promise.resolve(),
       stats: { calls: 0, succeeded: 0, throttled: 0, failed: 0 },
