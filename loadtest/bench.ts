@@ -1,0 +1,283 @@
+/**
+ * `npm run bench`: the write-up's benchmark (loadtest/orders.yml through Artillery) against the
+ * whole stack, measured until every order is settled, side by side with the write-up's figures.
+ *
+ *   npm run bench                      the provider's 5 payments/s, like the write-up (≥ 200 s)
+ *   npm run bench -- --quick           payments pipe and stand-in provider at 50/s (about a minute)
+ *   npm run bench -- --scale           then offered loads of 10, 50, 100 and 200 orders/s, 30 s each
+ *   npm run bench -- --target <url>    a running (`npm start`) or deployed stack (its OrdersApiUrl),
+ *                                      measured over HTTP only
+ *
+ * Without --target it boots template.yaml in this process (in memory). Results go to
+ * loadtest/results/latest.json (see DEFINITIONS in report.ts for what each figure means).
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, platform, release, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../local/net.js';
+import { startLocalStack, type LocalStack } from '../local/runtime.js';
+import { plannedRequests, runArtillery, RecordTail, type ArtilleryOutcome } from './artillery.js';
+import { StackResources, type CpuTimes } from './resources.js';
+import { HttpObserver, LocalObserver, type Observer } from './observe.js';
+import { buildResult, checkTargets, cpuPhase, DEFINITIONS, formatCpu, formatScale, formatTable, type BenchResult, type RunMeasurements } from './report.js';
+import { expectedDecrement, isAccepted, isSettled, scaleFigures, type ObservedOrder, type OrderRecord, type ScaleStep } from './stats.js';
+
+const USAGE = 'usage: npm run bench [-- --quick] [-- --scale] [-- --target <OrdersApiUrl>]';
+const SCRIPT = resolve('loadtest/orders.yml');
+const RESULTS = resolve('loadtest/results');
+/** Payments per second of the payments pipe and the stand-in provider: the write-up's, and --quick's. */
+const FULL_RATE = 5;
+const QUICK_RATE = 50;
+const SCALE_STEPS: ScaleStep[] = [10, 50, 100, 200].map((offered) => ({ offered_per_s: offered, duration_s: 30 }));
+/** How often the stock is read once the last answer is in: the settle time's resolution. */
+const SETTLE_POLL_MS = 5;
+const SETTLE_TIMEOUT_MS = 60_000;
+const PROGRESS_EVERY_MS = 1000;
+
+const { values: flags } = parseArgs({
+  options: { quick: { type: 'boolean' }, scale: { type: 'boolean' }, target: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+});
+
+function progress(message: string): void {
+  console.log(`  ${new Date().toISOString().slice(11, 19)}  ${message}`);
+}
+
+/** While Artillery runs: follows its answers, then reads the stock until the full decrement shows. */
+async function followIntake(
+  observer: Observer,
+  tail: RecordTail,
+  planned: number,
+  stockBefore: number,
+  artillery: Promise<ArtilleryOutcome>,
+  onLastAnswer: () => void,
+): Promise<{ outcome: ArtilleryOutcome; settledAt: number | null }> {
+  let exited = false;
+  const outcome = artillery.finally(() => {
+    exited = true;
+  });
+  let lastProgress = Date.now();
+  // Answers are recorded as they come: the last one starts the settle clock at once.
+  while (!exited && tail.poll() < planned) {
+    if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
+      lastProgress = Date.now();
+      progress(`answered ${tail.records.length}/${planned} (${tail.records.filter(isAccepted).length} accepted)`);
+    }
+    await sleep(SETTLE_POLL_MS);
+  }
+  tail.poll();
+  onLastAnswer();
+  progress(`answered ${tail.records.length}/${planned}${exited ? ' (Artillery has exited)' : ''}; reading the stock every ${SETTLE_POLL_MS} ms`);
+  const expected = expectedDecrement(tail.records);
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  let settledAt: number | null = null;
+  while (Date.now() < deadline) {
+    const stock = await observer.stock();
+    if (stockBefore - stock === expected) {
+      settledAt = Date.now();
+      break;
+    }
+    await sleep(SETTLE_POLL_MS);
+  }
+  return { outcome: await outcome, settledAt };
+}
+
+/** Reads the orders until `done` holds for every accepted one (or the deadline passes), printing progress. */
+async function waitForOrders(
+  observer: Observer,
+  records: readonly OrderRecord[],
+  done: (order: ObservedOrder) => boolean,
+  timeoutMs: number,
+  describe: (orders: ObservedOrder[]) => Promise<string>,
+): Promise<Map<string, ObservedOrder>> {
+  const accepted = records.filter(isAccepted);
+  const customers = new Set(accepted.map((record) => record.customerId));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const started = Date.now();
+    const observed = await observer.orders(customers);
+    const orders = accepted.flatMap((record) => observed.get(record.orderId) ?? []);
+    const finished = orders.filter(done).length;
+    progress(`${finished}/${accepted.length} settled · ${await describe(orders)}`);
+    if (finished === accepted.length) return observed;
+    if (Date.now() > deadline) {
+      progress(`gave up waiting after ${Math.round(timeoutMs / 1000)} s: the figures below include the unsettled orders`);
+      return observed;
+    }
+    // Over HTTP only the customers still waiting are read again.
+    if (observer.unavailable !== undefined) {
+      customers.clear();
+      for (const record of accepted) {
+        const order = observed.get(record.orderId);
+        if (order === undefined || !done(order)) customers.add(record.customerId);
+      }
+    }
+    await sleep(Math.max(0, PROGRESS_EVERY_MS - (Date.now() - started)));
+  }
+}
+
+function count(orders: readonly ObservedOrder[], predicate: (order: ObservedOrder) => boolean): number {
+  return orders.filter(predicate).length;
+}
+
+/** CPU readings of the stack's processes, with when they were taken. */
+type CpuReading = { at: number; times: CpuTimes };
+
+/** One Artillery run into its own record file, with the stock read before, the settle time and CPU readings. */
+async function load(
+  observer: Observer,
+  target: string,
+  name: string,
+  planned: number,
+  resources: StackResources | undefined,
+  options: { overrides?: object; variables?: Record<string, unknown>; skipChecks?: boolean } = {},
+): Promise<{ records: OrderRecord[]; stockBefore: number; settledAt: number | null; outcome: ArtilleryOutcome; cpuAtStart?: CpuReading; cpuAtLastAnswer?: CpuReading }> {
+  const recordFile = join(RESULTS, `${name}.jsonl`);
+  rmSync(recordFile, { force: true });
+  const stockBefore = await observer.stock();
+  progress(`stock before: ${stockBefore}; Artillery sends ${planned} orders (${name})`);
+  const cpuAtStart = resources && { at: Date.now(), times: resources.cpu() };
+  const artillery = runArtillery({
+    script: SCRIPT,
+    target,
+    aws: flags.target !== undefined && !/^https?:\/\/(127\.|localhost)/.test(target),
+    recordFile,
+    reportFile: join(RESULTS, `${name}-artillery.json`),
+    logFile: join(RESULTS, `${name}-artillery.log`),
+    ...options,
+  });
+  const tail = new RecordTail(recordFile);
+  let cpuAtLastAnswer: CpuReading | undefined;
+  const { outcome, settledAt } = await followIntake(observer, tail, planned, stockBefore, artillery.done, () => {
+    cpuAtLastAnswer = resources && { at: Date.now(), times: resources.cpu(artillery.pid) };
+  });
+  tail.poll();
+  progress(`Artillery exited with ${outcome.exitCode}${outcome.checks.length ? `: ${outcome.checks.join('; ')}` : ''}`);
+  return { records: tail.records, stockBefore, settledAt, outcome, cpuAtStart, cpuAtLastAnswer };
+}
+
+/** Monthly cost at 1M orders: needs `stack.usage()` and loadtest/cost.ts, which are being added alongside. */
+function costFigures(): { available: false; reason: string } {
+  return { available: false, reason: 'usage metering (stack.usage(), loadtest/cost.ts, loadtest/prices.json) has not landed yet' };
+}
+
+async function main(): Promise<void> {
+  if (flags.help) {
+    console.log(USAGE);
+    return;
+  }
+  const rate = flags.quick ? QUICK_RATE : FULL_RATE;
+  const mode = flags.quick ? 'quick' : 'full';
+  mkdirSync(RESULTS, { recursive: true });
+  const startedAt = new Date().toISOString();
+  const loadBefore = loadavg().map((load) => Math.round(load * 100) / 100);
+  const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${platform()} ${release()}` };
+  console.log(`WIMS benchmark (${mode}) on ${machine.cpus} × ${machine.cpu_model}, ${machine.memory_gib} GiB, Node ${machine.node}`);
+  if (loadBefore[0]! > machine.cpus / 2) {
+    progress(`warning: the load average is ${loadBefore[0]} on ${machine.cpus} cores: other work on this machine will slow the run down`);
+  }
+
+  let stack: LocalStack | undefined;
+  let resources: StackResources | undefined;
+  let observer: Observer;
+  let target: string;
+  if (flags.target === undefined) {
+    progress(`booting template.yaml in memory (PaymentsRateLimitPerSecond = ProviderRateLimitPerSecond = ${rate})`);
+    const stackLog = join(RESULTS, 'stack.log');
+    writeFileSync(stackLog, '');
+    stack = await startLocalStack({
+      inMemory: true,
+      apiPort: await freePort(),
+      stackName: 'wims-bench',
+      parameterOverrides: { PaymentsRateLimitPerSecond: String(rate), ProviderRateLimitPerSecond: String(rate) },
+      log: (component, message) => writeFileSync(stackLog, `${new Date().toISOString()} [${component}] ${message}\n`, { flag: 'a' }),
+    });
+    resources = new StackResources(stack);
+    progress(`stack ready in ${(stack.startupMs / 1000).toFixed(1)} s (its log: ${stackLog})`);
+    observer = new LocalObserver(stack);
+    target = stack.endpoints.apis.find((api) => api.logicalId === 'OrdersApi')?.url ?? '';
+  } else {
+    target = flags.target;
+    observer = new HttpObserver(target);
+  }
+
+  try {
+    const run = await load(observer, target, 'orders', plannedRequests(SCRIPT), resources);
+    const accepted = run.records.filter(isAccepted).length;
+    // The payments drain at the limit: allow three times the ideal, and a minute for the rest.
+    const observed = await waitForOrders(observer, run.records, isSettled, 60_000 + (3_000 * accepted) / rate, async (orders) => {
+      const internal = observer.deadLetters ? ` · DLQ ${await observer.deadLetters()} · provider 429s ${observer.provider429?.()}` : '';
+      return `reserved ${count(orders, (order) => order.status !== 'PENDING')} · paid ${count(orders, (order) => order.paymentStatus === 'PAID')}${internal}`;
+    });
+    const cpuAtSettled = resources && { at: Date.now(), times: resources.cpu() };
+    const measurements: RunMeasurements = {
+      records: run.records,
+      observed,
+      stockBefore: run.stockBefore,
+      stockAfter: await observer.stock(),
+      settledAt: run.settledAt,
+      rateLimitPerSecond: stack ? rate : null,
+      ledger: await observer.ledger?.(),
+      deadLetters: await observer.deadLetters?.(),
+      provider429: observer.provider429?.(),
+    };
+
+    let scale: BenchResult['scale'] = null;
+    if (flags.scale) {
+      const phases = SCALE_STEPS.map((step) => ({ name: `${step.offered_per_s}/s`, duration: step.duration_s, arrivalRate: step.offered_per_s }));
+      const planned = SCALE_STEPS.reduce((sum, step) => sum + step.offered_per_s * step.duration_s, 0);
+      const scaleRun = await load(observer, target, 'scale', planned, resources, { overrides: { config: { phases } }, variables: { ordersPerUser: 1 }, skipChecks: true });
+      // Reservation is what the scale run measures; the payments backlog drains at the limit meanwhile.
+      const scaleObserved = await waitForOrders(observer, scaleRun.records, (order) => order.status !== 'PENDING', 120_000, async (orders) =>
+        `paid ${count(orders, (order) => order.paymentStatus === 'PAID')}`);
+      scale = scaleFigures(scaleRun.records, SCALE_STEPS, scaleObserved);
+    }
+
+    const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
+    const base = buildResult(measurements, {
+      run: { mode, stack: stack ? 'in-process local runtime (in memory)' : target, command, started_at: startedAt, unavailable: observer.unavailable ?? null, definitions: DEFINITIONS },
+      machine: { ...machine, load_average: { before: loadBefore, after: loadavg().map((load) => Math.round(load * 100) / 100) } },
+      stack: {
+        startup_ms: stack?.startupMs ?? null,
+        peak_rss_mb: resources?.stop() ?? null,
+        cpu:
+          run.cpuAtStart && run.cpuAtLastAnswer && cpuAtSettled
+            ? {
+                intake: cpuPhase(run.cpuAtStart.times, run.cpuAtLastAnswer.times, run.cpuAtLastAnswer.at - run.cpuAtStart.at),
+                // Artillery has exited: its reading stays at the last answer's.
+                settle: cpuPhase(run.cpuAtLastAnswer.times, { ...cpuAtSettled.times, artillery_s: run.cpuAtLastAnswer.times.artillery_s }, cpuAtSettled.at - run.cpuAtLastAnswer.at),
+              }
+            : null,
+      },
+      artillery: { exit_code: run.outcome.exitCode, checks: run.outcome.checks },
+      stockRead: observer.stockRead,
+    });
+    const result: BenchResult = { ...base, targets: checkTargets(base), scale, cost: costFigures() };
+    const file = join(RESULTS, 'latest.json');
+    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+
+    console.log(`\n${formatTable(result)}\n`);
+    console.log(`order statuses: ${JSON.stringify(result.order_statuses)} · payment statuses: ${JSON.stringify(result.payment_statuses)}`);
+    console.log(`reconciled order by order: ${result.reconciliation.missing} missing, ${result.reconciliation.mismatched} stored with another quantity or customer`);
+    console.log(`stack: started in ${result.stack.startup_ms ?? 'n/a'} ms, peak memory ${result.stack.peak_rss_mb ?? 'n/a'} MiB`);
+    if (result.stack.cpu) console.log(`CPU by phase (this machine has ${machine.cpus} cores):\n${formatCpu(result.stack.cpu)}`);
+    if (result.run.unavailable) console.log(`n/a: ${result.run.unavailable}`);
+    if (scale) console.log(`\nscale (offered load, ${SCALE_STEPS[0]!.duration_s} s per step):\n${formatScale(scale)}`);
+    console.log(`\ntargets (issue 4, for --quick on the local runtime):`);
+    for (const check of result.targets) console.log(`  ${check.met ? 'met   ' : 'MISSED'}  ${check.name}: ${check.measured} (target ${check.target})`);
+    console.log(`cost: ${costFigures().reason}`);
+    console.log('\ndefinitions:');
+    for (const [name, text] of Object.entries(DEFINITIONS)) console.log(`  ${name}: ${text}`);
+    console.log(`\nwritten: ${file}`);
+  } finally {
+    resources?.stop();
+    observer.close();
+    await stack?.stop();
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(`bench failed: ${error.stack ?? error.message}`);
+  process.exitCode = 1;
+});
