@@ -2,7 +2,8 @@
  * The local runtime: loads `template.yaml`, starts the local engines (DynamoDB Local, the SQS/SNS
  * emulator) and creates every resource of the template, in dependency order, with the provider
  * of its type. Nothing here names a resource of the template: whatever the template declares is
- * what runs.
+ * what runs. The services count what AWS would bill (DynamoDB through a metering proxy that every
+ * client uses); `usage()` gathers the counts.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -10,6 +11,7 @@ import { loadTemplate, type LoadedTemplate } from './template/loader.js';
 import { TemplateError } from './template/parse.js';
 import type { DeployedResource, ResourceProvider, RuntimeContext } from './services/provider.js';
 import { startDynamoDbLocal } from './services/dynamodb/engine.js';
+import { startMeteringProxy } from './services/dynamodb/metering-proxy.js';
 import { createTableProvider } from './services/dynamodb/table-provider.js';
 import { startMessaging } from './services/messaging/engine.js';
 import { messagingProviders } from './services/messaging/providers.js';
@@ -24,6 +26,7 @@ import { ApiGatewayService } from './services/apigateway/server.js';
 import { createPipeProvider, type Pipe } from './services/pipes/pipe.js';
 import { createCustomResourceProvider } from './services/cloudformation/custom-resource.js';
 import { passiveProviders } from './services/passive.js';
+import { UsageMeter, type UsageReport } from './services/usage.js';
 
 /** How to run the template; every field has a default that suits `npm start`. */
 export interface RuntimeOptions {
@@ -58,6 +61,10 @@ export interface LocalStack {
   logs: LogStore;
   outboxDir: string;
   startupMs: number;
+  /** Billable units since start, per AWS service (what AWS would bill; see services/usage.ts). */
+  usage(): UsageReport;
+  /** This Node process and the DynamoDB Local Java process, e.g. for sampling memory. */
+  processIds(): number[];
   stop(): Promise<void>;
 }
 
@@ -94,18 +101,21 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
     if (messagingStart.status === 'rejected') throw messagingStart.reason;
     const dynamodb = dynamodbStart.value;
     const messaging = messagingStart.value;
+    // Every DynamoDB client goes through the metering proxy, so that every billable request is counted.
+    const meteredDynamodb = await startMeteringProxy(dynamodb.endpoint);
+    stopSteps.push(() => meteredDynamodb.stop());
 
     const logs = new LogStore(stateDir && join(stateDir, 'logs'));
     let apiGateway: ApiGatewayService | undefined;
     const lambda = new LambdaRuntime(logs, () => apiGateway?.endpoints() ?? {});
     stopSteps.push(() => lambda.stop());
-    const endpoints = { dynamodb: dynamodb.endpoint, sqs: messaging.endpoint, sns: messaging.endpoint };
+    const endpoints = { dynamodb: meteredDynamodb.endpoint, sqs: messaging.endpoint, sns: messaging.endpoint };
     let events: EventBridgeService | undefined;
     const stepFunctions = new StepFunctionsProvider({
       region,
       stateDir,
       logs,
-      dynamodbEndpoint: dynamodb.endpoint,
+      dynamodbEndpoint: meteredDynamodb.endpoint,
       sqsEndpoint: messaging.endpoint,
       snsEndpoint: messaging.endpoint,
       invokeLambda: (arn, payload) => lambda.invoke(arn, payload),
@@ -129,7 +139,7 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
     apiGateway = new ApiGatewayService({
       region,
       accountId,
-      dynamodbEndpoint: dynamodb.endpoint,
+      dynamodbEndpoint: meteredDynamodb.endpoint,
       lambda,
       logs,
       portFor: (logicalId) => basePort + restApis.indexOf(logicalId),
@@ -140,7 +150,7 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
     const providers = new Map<string, ResourceProvider>();
     const register = (provider: ResourceProvider): void => void providers.set(provider.type, provider);
     [
-      createTableProvider(dynamodb),
+      createTableProvider(meteredDynamodb),
       ...messagingProviders(messaging),
       createFunctionProvider(lambda, endpoints),
       createEventSourceMappingProvider(lambda, endpoints),
@@ -150,7 +160,7 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
       ...apiGateway.providers(),
       createPipeProvider(
         {
-          dynamodbEndpoint: dynamodb.endpoint,
+          dynamodbEndpoint: meteredDynamodb.endpoint,
           sqsEndpoint: messaging.endpoint,
           invokeLambda: (arn, event) => lambda.invoke(arn, event),
           deliver: (arn, input, deliveryOptions) => dispatcher.deliver(arn, input, deliveryOptions),
@@ -167,12 +177,24 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
     const resources = await deployAll(template, providers, context);
     await lambda.warmAll();
     const outputs = template.resolveOutputs(resources);
+    const usageMeter = new UsageMeter({
+      template,
+      resources,
+      dynamodb: meteredDynamodb,
+      messaging: messaging.meter,
+      lambda,
+      events,
+      stepFunctions: stepFunctions.registry,
+      apiGateway,
+      pipes,
+    });
+    stopSteps.push(() => usageMeter.stop());
     const startupMs = Date.now() - started;
     const stack: LocalStack = {
       outputs,
       resources,
       template,
-      endpoints: { dynamodb: dynamodb.endpoint, sqs: messaging.endpoint, apis: apiGateway.urls() },
+      endpoints: { dynamodb: meteredDynamodb.endpoint, sqs: messaging.endpoint, apis: apiGateway.urls() },
       stateDir,
       lambda,
       events,
@@ -182,6 +204,8 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
       logs,
       outboxDir: messaging.outboxDir,
       startupMs,
+      usage: () => usageMeter.usage(),
+      processIds: () => [process.pid, dynamodb.pid],
       stop,
     };
     return stack;

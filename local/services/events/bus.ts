@@ -134,6 +134,11 @@ export interface EventBridgeStatus {
   archives: number;
   /** Events accepted by PutEvents (replays excluded). */
   put: number;
+  /** The accepted events' 64 KB chunks: what EventBridge bills as custom events. */
+  putChunks: number;
+  /** Accepted events an archive kept, and their size as PutEvents counts it. */
+  archived: number;
+  archivedBytes: number;
   /** Events re-sent by replays. */
   replayed: number;
   /** Event × rule matches. */
@@ -180,6 +185,8 @@ export const DEFAULT_CONCURRENCY_PER_TARGET = 10;
 /** PutEvents limits. */
 const MAX_ENTRIES = 10;
 const MAX_REQUEST_BYTES = 256 * 1024;
+/** EventBridge bills each 64 KB chunk of an event as one event. */
+const BILLING_CHUNK_BYTES = 64 * 1024;
 /** RetryPolicy defaults. */
 const DEFAULT_MAX_RETRIES = 185;
 const DEFAULT_MAX_EVENT_AGE_SECONDS = 86_400;
@@ -234,7 +241,7 @@ export class EventBridgeService {
   private readonly deliveryListeners = new Set<(record: DeliveryRecord) => void>();
   private readonly running = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
-  private readonly counters = { put: 0, replayed: 0, matched: 0, delivered: 0, failed: 0, deadLettered: 0 };
+  private readonly counters = { put: 0, putChunks: 0, archived: 0, archivedBytes: 0, replayed: 0, matched: 0, delivered: 0, failed: 0, deadLettered: 0 };
 
   constructor(private readonly options: EventBridgeOptions) {
     this.apiDestinations = new ApiDestinationService(options);
@@ -434,8 +441,15 @@ export class EventBridgeService {
       resources: entry.Resources ?? [],
       detail: detail as Record<string, unknown>,
     };
+    const size = entrySize(entry);
     this.counters.put++;
-    for (const archive of this.archives.values()) if (archive.busName === bus.name) archive.offer(event);
+    this.counters.putChunks += Math.ceil(size / BILLING_CHUNK_BYTES);
+    for (const archive of this.archives.values()) {
+      if (archive.busName === bus.name && archive.offer(event)) {
+        this.counters.archived++;
+        this.counters.archivedBytes += size;
+      }
+    }
     this.route(bus, event, undefined);
     return { EventId: event.id };
   }

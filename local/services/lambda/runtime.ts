@@ -36,6 +36,17 @@ export type InvokeResult =
   | { ok: true; payload: unknown; durationMs: number }
   | { ok: false; errorType: string; errorMessage: string; durationMs: number };
 
+/** Invocations of one function that ran in a sandbox, for usage metering. */
+export interface FunctionStats {
+  invocations: number;
+  /**
+   * Run time as Lambda bills it: each invocation rounded up to the millisecond, failures and
+   * timeouts included; a new sandbox's module loading (its init phase) is not included.
+   */
+  billedMs: number;
+  memoryMb: number;
+}
+
 /** Thrown when a function name or ARN is not one of the template's functions. */
 export class FunctionNotFoundError extends Error {
   override name = 'ResourceNotFoundException';
@@ -50,6 +61,7 @@ interface Sandbox {
 }
 
 class FunctionPool {
+  readonly stats: FunctionStats;
   private readonly sandboxes: Sandbox[] = [];
   private readonly waiting: Array<(sandbox: Sandbox) => void> = [];
   private nextId = 1;
@@ -58,7 +70,9 @@ class FunctionPool {
     readonly config: FunctionConfig,
     private readonly logs: LogStore,
     private readonly workerUrl: URL,
-  ) {}
+  ) {
+    this.stats = { invocations: 0, billedMs: 0, memoryMb: config.memoryMb };
+  }
 
   async invoke(event: unknown, apiEndpoints: ApiEndpointMap): Promise<InvokeResult> {
     const started = Date.now();
@@ -77,6 +91,8 @@ class FunctionPool {
       deadline,
       apiEndpoints,
     };
+    // Billed from the hand-over to the sandbox: waiting for a free one is not billed on AWS either.
+    const running = performance.now();
     try {
       const reply = await this.run(sandbox, message, deadline - Date.now());
       const durationMs = Date.now() - started;
@@ -89,6 +105,8 @@ class FunctionPool {
       const { errorType, errorMessage } = error as { errorType: string; errorMessage: string };
       return { ok: false, errorType, errorMessage, durationMs: Date.now() - started };
     } finally {
+      this.stats.invocations++;
+      this.stats.billedMs += Math.ceil(performance.now() - running);
       this.release(sandbox);
     }
   }
@@ -237,6 +255,11 @@ export class LambdaRuntime {
     const pool = this.pools.get(nameOrArn) ?? this.pools.get(functionNameOf(nameOrArn));
     if (!pool) throw new FunctionNotFoundError(`Function not found: ${nameOrArn}`);
     return pool.invoke(event, this.apiEndpoints());
+  }
+
+  /** Invocations and billed run time per function name. */
+  stats(): Record<string, FunctionStats> {
+    return Object.fromEntries([...new Set(this.pools.values())].map((pool) => [pool.config.name, { ...pool.stats }]));
   }
 
   async stop(): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * Embeds fauxqs (an in-process SQS + SNS emulator; SQS JSON protocol, SNS query protocol, DLQ
  * redrive as in AWS) and serves it on 127.0.0.1. Also owns the e-mail outbox folder that the SNS
- * providers write to: `<stateDir>/outbox`, or a temporary folder removed on stop.
+ * providers write to: `<stateDir>/outbox`, or a temporary folder removed on stop. A
+ * {@link MessagingMeter} counts the requests AWS would bill as fauxqs answers them.
  *
  * LIMITATIONS: queues, topics and messages live in memory even with a state folder (fauxqs's own
  * persistence comes only with its stand-alone server, which binds 0.0.0.0); the outbox persists.
@@ -15,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from 'fauxqs';
 import { LOOPBACK } from '../../net.js';
+import { MessagingMeter } from './metering.js';
 
 /** The account id fauxqs uses in all ARNs and queue URLs. */
 export const MESSAGING_ACCOUNT_ID = '000000000000';
@@ -27,6 +29,8 @@ export interface Messaging {
   region: string;
   /** Where e-mail subscriptions are delivered, one `<topicName>.jsonl` per topic (see `readOutbox`). */
   outboxDir: string;
+  /** Billable SQS and SNS requests answered so far. */
+  meter: MessagingMeter;
   /** Milliseconds until it listened. */
   startupMs: number;
   /** Closes the server and its connections (long polls end at once) and removes a temporary outbox. */
@@ -64,6 +68,11 @@ function translateArns(value: unknown, pattern: RegExp, key = ''): unknown {
 export async function startMessaging(options: StartMessagingOptions): Promise<Messaging> {
   const started = Date.now();
   const app = buildApp({ logger: false, defaultRegion: options.region });
+  const meter = new MessagingMeter();
+  app.addHook('onSend', (request, _reply, payload, done) => {
+    meter.record(request, payload);
+    done();
+  });
   if (options.accountId !== MESSAGING_ACCOUNT_ID) {
     const pattern = new RegExp(`(arn:aws:(?:sqs|sns):[a-z0-9-]+:)${options.accountId}:`, 'g');
     app.addHook('preHandler', async (request) => {
@@ -84,6 +93,7 @@ export async function startMessaging(options: StartMessagingOptions): Promise<Me
     port: address.port,
     region: options.region,
     outboxDir,
+    meter,
     startupMs: Date.now() - started,
     stop: async () => {
       await app.close();

@@ -10,7 +10,7 @@ import { createSubscriptionProvider, createTopicProvider, type SnsSinks } from '
  * Providers for AWS::SQS::Queue, AWS::SQS::QueuePolicy, AWS::SNS::Topic, AWS::SNS::Subscription
  * and AWS::SNS::TopicPolicy. Pass `sinks.lambda` to support `lambda` subscriptions.
  */
-export function messagingProviders(messaging: Pick<Messaging, 'endpoint' | 'outboxDir'>, sinks: SnsSinks = {}): ResourceProvider[] {
+export function messagingProviders(messaging: Pick<Messaging, 'endpoint' | 'outboxDir' | 'meter'>, sinks: SnsSinks = {}): ResourceProvider[] {
   return [
     createQueueProvider(messaging),
     createPolicyProvider('AWS::SQS::QueuePolicy'),

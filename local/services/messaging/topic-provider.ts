@@ -47,6 +47,7 @@ import {
   where,
 } from '../cfn-properties.js';
 import type { Messaging } from './engine.js';
+import { SNS_DELIVERY_QUEUE_PREFIX } from './metering.js';
 
 /** The SNS notification JSON that SNS puts in an SQS message body (not raw delivery). */
 export interface SnsEnvelope {
@@ -82,7 +83,7 @@ export interface SnsSinks {
 }
 
 /** Messaging as the SNS providers need it. */
-type MessagingEndpoint = Pick<Messaging, 'endpoint' | 'outboxDir'>;
+type MessagingEndpoint = Pick<Messaging, 'endpoint' | 'outboxDir' | 'meter'>;
 
 type Sink = (envelope: SnsEnvelope) => Promise<void>;
 
@@ -177,6 +178,7 @@ async function subscribe(
           timestamp: envelope.Timestamp,
         };
         await appendFile(file, `${JSON.stringify(entry)}\n`);
+        messaging.meter.emailDelivered();
       };
     } else if (protocol === 'lambda' && sinks.lambda) {
       const lambda = sinks.lambda;
@@ -190,7 +192,7 @@ async function subscribe(
     const filter = Object.fromEntries(Object.entries(attributes).filter(([name]) => name.startsWith('FilterPolicy')));
     const sqs = new SQSClient(localClientConfig(messaging.endpoint, context.region));
     try {
-      const queueName = `wims-sns-${createHash('sha256').update(`${topicArn}|${protocol}|${endpoint}`).digest('hex').slice(0, 24)}`;
+      const queueName = `${SNS_DELIVERY_QUEUE_PREFIX}${createHash('sha256').update(`${topicArn}|${protocol}|${endpoint}`).digest('hex').slice(0, 24)}`;
       const { QueueUrl: queueUrl } = await sqs.send(new CreateQueueCommand({
         QueueName: queueName, Attributes: { VisibilityTimeout: String(SINK_RETRY_SECONDS) },
       }));
