@@ -6,7 +6,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import { toLocalUrl, type ApiEndpointMap } from '../apigateway/endpoints.js';
+// By its .ts name: the worker runs without a TypeScript loader (Node strips the types itself).
+import { toLocalUrl, type ApiEndpointMap } from '../apigateway/endpoints.ts';
 
 export interface WorkerSetup {
   bundlePath: string;
