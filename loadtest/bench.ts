@@ -11,7 +11,7 @@
  * Without --target it boots template.yaml in this process (in memory). Results go to
  * loadtest/results/latest.json (see DEFINITIONS in report.ts for what each figure means).
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,7 +21,23 @@ import { startLocalStack, type LocalStack } from '../local/runtime.js';
 import { plannedRequests, runArtillery, RecordTail, type ArtilleryOutcome } from './artillery.js';
 import { StackResources, type CpuTimes } from './resources.js';
 import { HttpObserver, LocalObserver, type Observer } from './observe.js';
-import { buildResult, checkTargets, cpuPhase, DEFINITIONS, formatCpu, formatScale, formatTable, type BenchResult, type RunMeasurements } from './report.js';
+import type { UsageReport } from '../local/services/usage.js';
+import type { PriceTable } from './cost.js';
+import {
+  buildResult,
+  checkTargets,
+  costOf,
+  cpuPhase,
+  DEFINITIONS,
+  formatCost,
+  formatCpu,
+  formatScale,
+  formatTable,
+  ORDERS_PER_MONTH,
+  withoutOwnReads,
+  type BenchResult,
+  type RunMeasurements,
+} from './report.js';
 import { expectedDecrement, isAccepted, isSettled, scaleFigures, type ObservedOrder, type OrderRecord, type ScaleStep } from './stats.js';
 
 const USAGE = 'usage: npm run bench [-- --quick] [-- --scale] [-- --target <OrdersApiUrl>]';
@@ -31,6 +47,7 @@ const RESULTS = resolve('loadtest/results');
 const FULL_RATE = 5;
 const QUICK_RATE = 50;
 const SCALE_STEPS: ScaleStep[] = [10, 50, 100, 200].map((offered) => ({ offered_per_s: offered, duration_s: 30 }));
+const PRICES = 'loadtest/prices.json';
 /** How often the stock is read once the last answer is in: the settle time's resolution. */
 const SETTLE_POLL_MS = 5;
 const SETTLE_TIMEOUT_MS = 60_000;
@@ -89,7 +106,7 @@ async function waitForOrders(
   records: readonly OrderRecord[],
   done: (order: ObservedOrder) => boolean,
   timeoutMs: number,
-  describe: (orders: ObservedOrder[]) => Promise<string>,
+  describe: (orders: ObservedOrder[]) => string,
 ): Promise<Map<string, ObservedOrder>> {
   const accepted = records.filter(isAccepted);
   const customers = new Set(accepted.map((record) => record.customerId));
@@ -99,7 +116,7 @@ async function waitForOrders(
     const observed = await observer.orders(customers);
     const orders = accepted.flatMap((record) => observed.get(record.orderId) ?? []);
     const finished = orders.filter(done).length;
-    progress(`${finished}/${accepted.length} settled · ${await describe(orders)}`);
+    progress(`${finished}/${accepted.length} settled · ${describe(orders)}`);
     if (finished === accepted.length) return observed;
     if (Date.now() > deadline) {
       progress(`gave up waiting after ${Math.round(timeoutMs / 1000)} s: the figures below include the unsettled orders`);
@@ -121,23 +138,45 @@ function count(orders: readonly ObservedOrder[], predicate: (order: ObservedOrde
   return orders.filter(predicate).length;
 }
 
-/** CPU readings of the stack's processes, with when they were taken. */
-type CpuReading = { at: number; times: CpuTimes };
+/** What the stack under test is and how it is read. */
+interface Subject {
+  observer: Observer;
+  target: string;
+  /** Only for the in-process stack. */
+  stack?: LocalStack;
+  resources?: StackResources;
+}
 
-/** One Artillery run into its own record file, with the stock read before, the settle time and CPU readings. */
+/** The stack's counters at one moment: CPU times, billable usage, and the observer's own reads so far. */
+interface Snapshot {
+  at: number;
+  cpu?: CpuTimes;
+  usage?: UsageReport;
+}
+
+function snapshot(subject: Subject, artilleryPid?: number): Snapshot {
+  const { stack, resources, observer } = subject;
+  return {
+    at: Date.now(),
+    cpu: resources?.cpu(artilleryPid),
+    // The benchmark's own table reads are not the orders' cost.
+    usage: stack && withoutOwnReads(stack.usage(), observer.ownReadUnits?.() ?? {}),
+  };
+}
+
+/** One Artillery run into its own record file: the stock before, the settle time, snapshots at the start and at the last answer. */
 async function load(
-  observer: Observer,
-  target: string,
+  subject: Subject,
   name: string,
   planned: number,
-  resources: StackResources | undefined,
   options: { overrides?: object; variables?: Record<string, unknown>; skipChecks?: boolean } = {},
-): Promise<{ records: OrderRecord[]; stockBefore: number; settledAt: number | null; outcome: ArtilleryOutcome; cpuAtStart?: CpuReading; cpuAtLastAnswer?: CpuReading }> {
+): Promise<{ records: OrderRecord[]; stockBefore: number; settledAt: number | null; outcome: ArtilleryOutcome; start: Snapshot; lastAnswer: Snapshot }> {
+  const { observer, target } = subject;
   const recordFile = join(RESULTS, `${name}.jsonl`);
   rmSync(recordFile, { force: true });
   const stockBefore = await observer.stock();
   progress(`stock before: ${stockBefore}; Artillery sends ${planned} orders (${name})`);
-  const cpuAtStart = resources && { at: Date.now(), times: resources.cpu() };
+  const start = snapshot(subject);
   const artillery = runArtillery({
     script: SCRIPT,
     target,
@@ -148,18 +187,13 @@ async function load(
     ...options,
   });
   const tail = new RecordTail(recordFile);
-  let cpuAtLastAnswer: CpuReading | undefined;
+  let lastAnswer = start;
   const { outcome, settledAt } = await followIntake(observer, tail, planned, stockBefore, artillery.done, () => {
-    cpuAtLastAnswer = resources && { at: Date.now(), times: resources.cpu(artillery.pid) };
+    lastAnswer = snapshot(subject, artillery.pid);
   });
   tail.poll();
   progress(`Artillery exited with ${outcome.exitCode}${outcome.checks.length ? `: ${outcome.checks.join('; ')}` : ''}`);
-  return { records: tail.records, stockBefore, settledAt, outcome, cpuAtStart, cpuAtLastAnswer };
-}
-
-/** Monthly cost at 1M orders: needs `stack.usage()` and loadtest/cost.ts, which are being added alongside. */
-function costFigures(): { available: false; reason: string } {
-  return { available: false, reason: 'usage metering (stack.usage(), loadtest/cost.ts, loadtest/prices.json) has not landed yet' };
+  return { records: tail.records, stockBefore, settledAt, outcome, start, lastAnswer };
 }
 
 async function main(): Promise<void> {
@@ -178,39 +212,36 @@ async function main(): Promise<void> {
     progress(`warning: the load average is ${loadBefore[0]} on ${machine.cpus} cores: other work on this machine will slow the run down`);
   }
 
-  let stack: LocalStack | undefined;
-  let resources: StackResources | undefined;
-  let observer: Observer;
-  let target: string;
+  let subject: Subject;
   if (flags.target === undefined) {
     progress(`booting template.yaml in memory (PaymentsRateLimitPerSecond = ProviderRateLimitPerSecond = ${rate})`);
     const stackLog = join(RESULTS, 'stack.log');
     writeFileSync(stackLog, '');
-    stack = await startLocalStack({
+    const stack = await startLocalStack({
       inMemory: true,
       apiPort: await freePort(),
       stackName: 'wims-bench',
       parameterOverrides: { PaymentsRateLimitPerSecond: String(rate), ProviderRateLimitPerSecond: String(rate) },
       log: (component, message) => writeFileSync(stackLog, `${new Date().toISOString()} [${component}] ${message}\n`, { flag: 'a' }),
     });
-    resources = new StackResources(stack);
     progress(`stack ready in ${(stack.startupMs / 1000).toFixed(1)} s (its log: ${stackLog})`);
-    observer = new LocalObserver(stack);
-    target = stack.endpoints.apis.find((api) => api.logicalId === 'OrdersApi')?.url ?? '';
+    const target = stack.endpoints.apis.find((api) => api.logicalId === 'OrdersApi')?.url;
+    if (target === undefined) throw new Error('The template has no OrdersApi');
+    subject = { observer: new LocalObserver(stack), target, stack, resources: new StackResources(stack) };
   } else {
-    target = flags.target;
-    observer = new HttpObserver(target);
+    subject = { observer: new HttpObserver(flags.target), target: flags.target };
   }
+  const { observer, stack, resources } = subject;
 
   try {
-    const run = await load(observer, target, 'orders', plannedRequests(SCRIPT), resources);
+    const run = await load(subject, 'orders', plannedRequests(SCRIPT));
     const accepted = run.records.filter(isAccepted).length;
     // The payments drain at the limit: allow three times the ideal, and a minute for the rest.
-    const observed = await waitForOrders(observer, run.records, isSettled, 60_000 + (3_000 * accepted) / rate, async (orders) => {
-      const internal = observer.deadLetters ? ` · DLQ ${await observer.deadLetters()} · provider 429s ${observer.provider429?.()}` : '';
-      return `reserved ${count(orders, (order) => order.status !== 'PENDING')} · paid ${count(orders, (order) => order.paymentStatus === 'PAID')}${internal}`;
+    const observed = await waitForOrders(observer, run.records, isSettled, 60_000 + (3_000 * accepted) / rate, (orders) => {
+      const provider429 = observer.provider429 ? ` · provider 429s ${observer.provider429()}` : '';
+      return `reserved ${count(orders, (order) => order.status !== 'PENDING')} · paid ${count(orders, (order) => order.paymentStatus === 'PAID')}${provider429}`;
     });
-    const cpuAtSettled = resources && { at: Date.now(), times: resources.cpu() };
+    const settled = snapshot(subject);
     const measurements: RunMeasurements = {
       records: run.records,
       observed,
@@ -222,38 +253,41 @@ async function main(): Promise<void> {
       deadLetters: await observer.deadLetters?.(),
       provider429: observer.provider429?.(),
     };
+    const cost = run.start.usage && settled.usage && accepted > 0
+      ? costOf(run.start.usage, settled.usage, accepted, JSON.parse(readFileSync(PRICES, 'utf8')) as PriceTable)
+      : { available: false as const, reason: stack ? 'no order was accepted' : 'billable usage is counted by the local runtime only' };
 
     let scale: BenchResult['scale'] = null;
     if (flags.scale) {
       const phases = SCALE_STEPS.map((step) => ({ name: `${step.offered_per_s}/s`, duration: step.duration_s, arrivalRate: step.offered_per_s }));
       const planned = SCALE_STEPS.reduce((sum, step) => sum + step.offered_per_s * step.duration_s, 0);
-      const scaleRun = await load(observer, target, 'scale', planned, resources, { overrides: { config: { phases } }, variables: { ordersPerUser: 1 }, skipChecks: true });
+      const scaleRun = await load(subject, 'scale', planned, { overrides: { config: { phases } }, variables: { ordersPerUser: 1 }, skipChecks: true });
       // Reservation is what the scale run measures; the payments backlog drains at the limit meanwhile.
-      const scaleObserved = await waitForOrders(observer, scaleRun.records, (order) => order.status !== 'PENDING', 120_000, async (orders) =>
+      const scaleObserved = await waitForOrders(observer, scaleRun.records, (order) => order.status !== 'PENDING', 120_000, (orders) =>
         `paid ${count(orders, (order) => order.paymentStatus === 'PAID')}`);
       scale = scaleFigures(scaleRun.records, SCALE_STEPS, scaleObserved);
     }
 
     const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
     const base = buildResult(measurements, {
-      run: { mode, stack: stack ? 'in-process local runtime (in memory)' : target, command, started_at: startedAt, unavailable: observer.unavailable ?? null, definitions: DEFINITIONS },
+      run: { mode, stack: stack ? 'in-process local runtime (in memory)' : subject.target, command, started_at: startedAt, unavailable: observer.unavailable ?? null, definitions: DEFINITIONS },
       machine: { ...machine, load_average: { before: loadBefore, after: loadavg().map((load) => Math.round(load * 100) / 100) } },
       stack: {
         startup_ms: stack?.startupMs ?? null,
         peak_rss_mb: resources?.stop() ?? null,
         cpu:
-          run.cpuAtStart && run.cpuAtLastAnswer && cpuAtSettled
+          run.start.cpu && run.lastAnswer.cpu && settled.cpu
             ? {
-                intake: cpuPhase(run.cpuAtStart.times, run.cpuAtLastAnswer.times, run.cpuAtLastAnswer.at - run.cpuAtStart.at),
+                intake: cpuPhase(run.start.cpu, run.lastAnswer.cpu, run.lastAnswer.at - run.start.at),
                 // Artillery has exited: its reading stays at the last answer's.
-                settle: cpuPhase(run.cpuAtLastAnswer.times, { ...cpuAtSettled.times, artillery_s: run.cpuAtLastAnswer.times.artillery_s }, cpuAtSettled.at - run.cpuAtLastAnswer.at),
+                settle: cpuPhase(run.lastAnswer.cpu, { ...settled.cpu, artillery_s: run.lastAnswer.cpu.artillery_s }, settled.at - run.lastAnswer.at),
               }
             : null,
       },
       artillery: { exit_code: run.outcome.exitCode, checks: run.outcome.checks },
       stockRead: observer.stockRead,
     });
-    const result: BenchResult = { ...base, targets: checkTargets(base), scale, cost: costFigures() };
+    const result: BenchResult = { ...base, targets: checkTargets(base), scale, cost };
     const file = join(RESULTS, 'latest.json');
     writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
 
@@ -266,7 +300,8 @@ async function main(): Promise<void> {
     if (scale) console.log(`\nscale (offered load, ${SCALE_STEPS[0]!.duration_s} s per step):\n${formatScale(scale)}`);
     console.log(`\ntargets (issue 4, for --quick on the local runtime):`);
     for (const check of result.targets) console.log(`  ${check.met ? 'met   ' : 'MISSED'}  ${check.name}: ${check.measured} (target ${check.target})`);
-    console.log(`cost: ${costFigures().reason}`);
+    console.log(`\ncost at ${ORDERS_PER_MONTH.toLocaleString('en-US')} orders a month (${PRICES}):`);
+    console.log('available' in cost ? `  n/a: ${cost.reason}` : formatCost(cost));
     console.log('\ndefinitions:');
     for (const [name, text] of Object.entries(DEFINITIONS)) console.log(`  ${name}: ${text}`);
     console.log(`\nwritten: ${file}`);

@@ -26,17 +26,23 @@ export interface Observer {
   orders(customerIds: ReadonlySet<string>): Promise<Map<string, ObservedOrder>>;
   /** Charges in the payment provider's ledger. */
   ledger?(): Promise<Array<{ orderId: string }>>;
-  /** Messages in the payments dead-letter queue (visible and in flight). */
+  /** Messages in the payments dead-letter queue (visible and in flight); a billed SQS request, so read it last. */
   deadLetters?(): Promise<number>;
+  /** Read request units the observer's own table reads consumed, by table logical id: not the orders' cost. */
+  ownReadUnits?(): Record<string, number>;
   /** 429 answers of the payment provider's API so far. */
   provider429?(): number;
   close(): void;
 }
 
-/** Reads an in-process local stack directly. */
+/**
+ * Reads an in-process local stack directly. Its table reads pass the runtime's usage meter like any
+ * client's, so each asks for its consumed capacity and the total is kept apart (see ownReadUnits).
+ */
 export class LocalObserver implements Observer {
   readonly stockRead = 'GetItem on the table, strongly consistent';
   readonly unavailable = undefined;
+  private readonly readUnits = new Map<string, number>();
   private readonly documents: DynamoDBDocumentClient;
   private readonly sqs: SQSClient;
   private readonly stockKey: { pk: string; sk: string };
@@ -50,7 +56,11 @@ export class LocalObserver implements Observer {
   }
 
   async stock(): Promise<number> {
-    const { Item } = await this.documents.send(new GetCommand({ TableName: this.output('TableName'), Key: this.stockKey, ConsistentRead: true }));
+    const table = this.output('TableName');
+    const { Item, ConsumedCapacity } = await this.documents.send(new GetCommand({
+      TableName: table, Key: this.stockKey, ConsistentRead: true, ReturnConsumedCapacity: 'TOTAL',
+    }));
+    this.countRead(table, ConsumedCapacity?.CapacityUnits);
     if (Item === undefined) throw new Error(`No inventory item ${this.stockKey.pk}/${this.stockKey.sk}`);
     return Number(Item.quantity);
   }
@@ -94,9 +104,19 @@ export class LocalObserver implements Observer {
     return api.status429;
   }
 
+  ownReadUnits(): Record<string, number> {
+    // The usage report names tables by logical id.
+    const logicalIds = new Map([...this.stack.resources].map(([logicalId, resource]) => [resource.physicalId, logicalId]));
+    return Object.fromEntries([...this.readUnits].map(([table, units]) => [logicalIds.get(table) ?? table, units]));
+  }
+
   close(): void {
     this.documents.destroy();
     this.sqs.destroy();
+  }
+
+  private countRead(table: string, units: number | undefined): void {
+    this.readUnits.set(table, (this.readUnits.get(table) ?? 0) + (units ?? 0));
   }
 
   private output(name: string): string {
@@ -113,8 +133,10 @@ export class LocalObserver implements Observer {
         TableName: table,
         ConsistentRead: true,
         ExclusiveStartKey: start,
+        ReturnConsumedCapacity: 'TOTAL',
         ...(filter ? { FilterExpression: filter, ExpressionAttributeValues: values } : {}),
       }));
+      this.countRead(table, page.ConsumedCapacity?.CapacityUnits);
       items.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start !== undefined);

@@ -2,6 +2,8 @@
  * The benchmark's results: the JSON written to loadtest/results/latest.json, the issue's targets
  * checked against it, and the side-by-side table with the write-up's figures.
  */
+import type { UsageReport } from '../local/services/usage.js';
+import { formatCostTable, monthlyCost, perOrder, type MonthlyCost, type PriceTable } from './cost.js';
 import type { CpuTimes } from './resources.js';
 import {
   acceptedOrders,
@@ -81,7 +83,7 @@ export interface BenchResult {
   artillery: { exit_code: number | null; checks: string[] };
   targets: TargetCheck[];
   scale: ScaleFigures[] | null;
-  cost: unknown;
+  cost: CostResult | { available: false; reason: string };
 }
 
 /** Shapes a run's measurements into the results JSON (targets, scale and cost are added by the caller). */
@@ -147,6 +149,62 @@ export function formatCpu(cpu: { intake: CpuPhase; settle: CpuPhase }): string {
     .map(([phase, { wall_s, core_pct }]) =>
       `  ${phase.padEnd(6)} ${String(wall_s).padStart(6)} s: main thread ${core_pct.main_thread_s} %, other threads ${core_pct.other_threads_s} %, DynamoDB Local ${core_pct.dynamodb_local_s} %, Artillery ${core_pct.artillery_s} % of a core`)
     .join('\n');
+}
+
+/** The orders a month the cost is given for: the write-up's "1 million units moved every month". */
+export const ORDERS_PER_MONTH = 1_000_000;
+/** The write-up's estimate (AWS Pricing Calculator): $222.84 for 12 months at 1M units a month. */
+const WRITE_UP_TWELVE_MONTHS_USD = 222.84;
+
+/** What the orders of a run cost on AWS, scaled to {@link ORDERS_PER_MONTH}. */
+export interface CostResult {
+  orders_measured: number;
+  orders_per_month: number;
+  /** Billable units per order, per service (the growth of `stack.usage()` over the run ÷ orders). */
+  per_order: UsageReport;
+  /** Every unit billed (no free tier), line by line. */
+  monthly: MonthlyCost;
+  monthly_usd: number;
+  /** The same with the free tiers deducted. */
+  monthly_usd_with_free_tier: number;
+  twelve_months_usd: number;
+  write_up: { twelve_months_usd: number; monthly_usd: number };
+}
+
+/** The usage report without the table reads the benchmark itself made (by table logical id). */
+export function withoutOwnReads(usage: UsageReport, ownReads: Record<string, number>): UsageReport {
+  const result = structuredClone(usage);
+  for (const [table, units] of Object.entries(ownReads)) {
+    result.dynamodb.readRequestUnits -= units;
+    const perTable = result.dynamodb.byTable[table];
+    if (perTable !== undefined) perTable.readRequestUnits -= units;
+  }
+  return result;
+}
+
+/** The cost of `orders` orders that took the stack from usage `before` to `after`, at {@link ORDERS_PER_MONTH}. */
+export function costOf(before: UsageReport, after: UsageReport, orders: number, prices: PriceTable): CostResult {
+  const usage = perOrder(before, after, orders);
+  const monthly = monthlyCost(usage, ORDERS_PER_MONTH, prices);
+  const round = (usd: number): number => Math.round(usd * 100) / 100;
+  return {
+    orders_measured: orders,
+    orders_per_month: ORDERS_PER_MONTH,
+    per_order: usage,
+    monthly,
+    monthly_usd: round(monthly.totalUsd),
+    monthly_usd_with_free_tier: round(monthlyCost(usage, ORDERS_PER_MONTH, prices, { freeTier: true }).totalUsd),
+    twelve_months_usd: round(monthly.totalUsd * 12),
+    write_up: { twelve_months_usd: WRITE_UP_TWELVE_MONTHS_USD, monthly_usd: round(WRITE_UP_TWELVE_MONTHS_USD / 12) },
+  };
+}
+
+/** The cost table and its comparison with the write-up's estimate. */
+export function formatCost(cost: CostResult): string {
+  return [
+    formatCostTable(cost.monthly, cost.orders_per_month),
+    `12 months: $${cost.twelve_months_usd.toFixed(2)} ($${cost.monthly_usd_with_free_tier.toFixed(2)} a month after free tiers) — the write-up estimated $${cost.write_up.twelve_months_usd.toFixed(2)} ($${cost.write_up.monthly_usd.toFixed(2)} a month)`,
+  ].join('\n');
 }
 
 /** One of the issue's targets, met or not. */

@@ -4,7 +4,7 @@
  * JVM), and CPU time split by where it goes (the runtime's main thread, the Lambda worker threads,
  * DynamoDB Local, Artillery), which is what limits a run on a small machine.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { LocalStack } from '../local/runtime.js';
 
 /** Linux reports CPU times in clock ticks of 1/100 s (USER_HZ). */
@@ -37,29 +37,13 @@ function rssBytes(pid: number): number {
   }
 }
 
-/** Java processes whose parent is this process: DynamoDB Local, until the runtime lists its processes. */
-function javaChildren(): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((entry) => {
-      const stat = statFields(entry);
-      return stat?.name === 'java' && Number(stat.fields[1]) === process.pid;
-    })
-    .map(Number);
-}
-
-/** The stack's processes other than this one: `stack.processIds()` once the runtime has it. */
-function stackProcessIds(stack: LocalStack): number[] {
-  const listed = (stack as Partial<{ processIds(): number[] }>).processIds?.();
-  return listed === undefined ? javaChildren() : listed.filter((pid) => pid !== process.pid);
-}
-
 /** CPU seconds used so far, by where they went. */
 export interface CpuTimes {
   /** The runtime's event loop: API Gateway, Pipes, EventBridge, Step Functions, SQS/SNS, SDK clients. */
   main_thread_s: number;
   /** Every other thread of this process: Lambda sandboxes, libuv, V8's GC and compiler. */
   other_threads_s: number;
+  /** The stack's other processes: DynamoDB Local's JVM. */
   dynamodb_local_s: number;
   artillery_s: number;
 }
@@ -71,7 +55,7 @@ export class StackResources {
   private readonly pids: number[];
 
   constructor(stack: LocalStack, intervalMs = 500) {
-    this.pids = stackProcessIds(stack);
+    this.pids = stack.processIds().filter((pid) => pid !== process.pid);
     this.sample();
     this.timer = setInterval(() => this.sample(), intervalMs);
     this.timer.unref();

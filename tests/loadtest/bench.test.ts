@@ -4,7 +4,8 @@
  * hand-made records, so no figure depends on the machine's speed.
  */
 import { describe, expect, it } from '@jest/globals';
-import { buildResult, checkTargets, cpuPhase, formatTable } from '../../loadtest/report.js';
+import { buildResult, checkTargets, cpuPhase, formatTable, withoutOwnReads } from '../../loadtest/report.js';
+import type { UsageReport } from '../../local/services/usage.js';
 import {
   drain,
   duplicateCharges,
@@ -164,5 +165,13 @@ describe('the results JSON', () => {
       cpu_s: { main_thread_s: 5, other_threads_s: 2.5, dynamodb_local_s: 0.5, artillery_s: 2 },
       core_pct: { main_thread_s: 50, other_threads_s: 25, dynamodb_local_s: 5, artillery_s: 20 },
     });
+  });
+
+  it('the benchmark\'s own table reads are taken out of the usage the orders are billed for', () => {
+    const usage = { dynamodb: { readRequestUnits: 10, byTable: { WimsTable: { readRequestUnits: 8, writeRequestUnits: 3 } } } } as unknown as UsageReport;
+    const result = withoutOwnReads(usage, { WimsTable: 6 });
+    expect(result.dynamodb.readRequestUnits).toBe(4);
+    expect(result.dynamodb.byTable.WimsTable).toEqual({ readRequestUnits: 2, writeRequestUnits: 3 });
+    expect(usage.dynamodb.readRequestUnits).toBe(10);
   });
 });
