@@ -270,8 +270,11 @@ export function formatTable(r: Omit<BenchResult, 'targets' | 'scale' | 'cost'>):
 export function formatScale(steps: readonly ScaleFigures[]): string {
   const n = (value: number | null): string => (value === null ? 'n/a' : String(value));
   const rows = [
-    ['offered/s', 'sent', 'accepted', 'achieved/s', 'errors %', 'intake p99 ms', 'reserve lag p99 ms'],
-    ...steps.map((step) => [String(step.offered_per_s), String(step.sent), String(step.accepted), n(step.achieved_per_s), n(step.error_rate_pct), n(step.intake_p99_ms), n(step.reserve_lag_p99_ms)]),
+    ['offered/s', 'sent', 'accepted', 'achieved/s', 'errors %', 'intake p99 ms', 'reserved', 'reserve lag p99 ms'],
+    ...steps.map((step) => [
+      String(step.offered_per_s), String(step.sent), String(step.accepted), n(step.achieved_per_s), n(step.error_rate_pct), n(step.intake_p99_ms),
+      String(step.reserved), `${step.reserved < step.accepted ? '≥ ' : ''}${n(step.reserve_lag_p99_ms)}`,
+    ]),
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   return rows.map((row) => row.map((cell, column) => cell.padStart(widths[column]!)).join('  ')).join('\n');

@@ -190,6 +190,9 @@ export interface ScaleFigures extends ScaleStep {
   /** Share of the step's requests not accepted, %. */
   error_rate_pct: number | null;
   intake_p99_ms: number | null;
+  /** Accepted orders found reserved (or further) when the run stopped waiting. */
+  reserved: number;
+  /** Over the reserved orders only: a lower bound when `reserved` < `accepted`. */
   reserve_lag_p99_ms: number | null;
 }
 
@@ -210,6 +213,7 @@ export function scaleFigures(
     const inStep = sent.filter((record) => record.sentAt >= stepStart && record.sentAt < stepEnd);
     stepStart = stepEnd;
     const intake = intakeFigures(inStep);
+    const lags = reserveLags(acceptedOrders(inStep, observed));
     return {
       ...step,
       sent: intake.sent,
@@ -217,7 +221,8 @@ export function scaleFigures(
       achieved_per_s: intake.throughput_per_s,
       error_rate_pct: intake.sent === 0 ? null : round((intake.errors * 100) / intake.sent, 2),
       intake_p99_ms: intake.p99_ms,
-      reserve_lag_p99_ms: percentile(reserveLags(acceptedOrders(inStep, observed)), 99),
+      reserved: lags.length,
+      reserve_lag_p99_ms: percentile(lags, 99),
     };
   });
 }

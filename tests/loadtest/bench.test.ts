@@ -120,8 +120,8 @@ describe('scale steps', () => {
     const [first, second] = scaleFigures(records, [{ offered_per_s: 10, duration_s: 1 }, { offered_per_s: 20, duration_s: 1 }], observed);
 
     // Assess
-    expect(first).toMatchObject({ offered_per_s: 10, sent: 2, accepted: 2, error_rate_pct: 0, intake_p99_ms: 10, reserve_lag_p99_ms: 100, achieved_per_s: 3.9 });
-    expect(second).toMatchObject({ offered_per_s: 20, sent: 3, accepted: 2, error_rate_pct: 33.33, intake_p99_ms: 50, reserve_lag_p99_ms: 200 });
+    expect(first).toMatchObject({ offered_per_s: 10, sent: 2, accepted: 2, error_rate_pct: 0, intake_p99_ms: 10, reserved: 2, reserve_lag_p99_ms: 100, achieved_per_s: 3.9 });
+    expect(second).toMatchObject({ offered_per_s: 20, sent: 3, accepted: 2, error_rate_pct: 33.33, intake_p99_ms: 50, reserved: 2, reserve_lag_p99_ms: 200 });
   });
 });
 
