@@ -111,9 +111,10 @@ async function waitForOrders(
   const accepted = records.filter(isAccepted);
   const customers = new Set(accepted.map((record) => record.customerId));
   const deadline = Date.now() + timeoutMs;
+  const observed = new Map<string, ObservedOrder>();
   for (;;) {
     const started = Date.now();
-    const observed = await observer.orders(customers);
+    for (const [orderId, order] of await observer.orders(customers)) observed.set(orderId, order);
     const orders = accepted.flatMap((record) => observed.get(record.orderId) ?? []);
     const finished = orders.filter(done).length;
     progress(`${finished}/${accepted.length} settled · ${describe(orders)}`);
@@ -202,7 +203,7 @@ async function main(): Promise<void> {
     return;
   }
   const rate = flags.quick ? QUICK_RATE : FULL_RATE;
-  const mode = flags.quick ? 'quick' : 'full';
+  const mode = flags.target !== undefined ? 'target' : flags.quick ? 'quick' : 'full';
   mkdirSync(RESULTS, { recursive: true });
   const startedAt = new Date().toISOString();
   const loadBefore = loadavg().map((load) => Math.round(load * 100) / 100);
