@@ -3,7 +3,7 @@
  * whole stack, measured until every order is settled, side by side with the write-up's figures.
  *
  *   npm run bench                      the provider's 5 payments/s, like the write-up (≥ 200 s)
- *   npm run bench -- --quick           payments pipe and stand-in provider at 50/s (about a minute)
+ *   npm run bench -- --quick           payments pipe and stand-in provider at 50/s (a minute or two)
  *   npm run bench -- --scale           then offered loads of 10, 50, 100 and 200 orders/s, 30 s each
  *   npm run bench -- --target <url>    a running (`npm start`) or deployed stack (its OrdersApiUrl),
  *                                      measured over HTTP only
