@@ -16,7 +16,6 @@ import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../local/net.js';
 import { startLocalStack, type LocalStack } from '../local/runtime.js';
 import { plannedRequests, runArtillery, RecordTail, type ArtilleryOutcome } from './artillery.js';
 import { StackResources, type CpuTimes } from './resources.js';
@@ -220,7 +219,7 @@ async function main(): Promise<void> {
     writeFileSync(stackLog, '');
     const stack = await startLocalStack({
       inMemory: true,
-      apiPort: await freePort(),
+      apiPort: 0,
       stackName: 'wims-bench',
       parameterOverrides: { PaymentsRateLimitPerSecond: String(rate), ProviderRateLimitPerSecond: String(rate) },
       log: (component, message) => writeFileSync(stackLog, `${new Date().toISOString()} [${component}] ${message}\n`, { flag: 'a' }),

@@ -36,7 +36,7 @@ export interface RuntimeOptions {
   inMemory?: boolean;
   /** Discard the state folder first. */
   reset?: boolean;
-  /** Port of the first REST API; further APIs take the next ports (default 3000). */
+  /** Port of the first REST API; further APIs take the next ports (default 3000; 0: free ports chosen by the OS). */
   apiPort?: number;
   parameterOverrides?: Record<string, string>;
   stackName?: string;
@@ -136,13 +136,15 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
     stopSteps.push(() => events!.stop());
     const restApis = template.resourcesOfType('AWS::ApiGateway::RestApi');
     const basePort = options.apiPort ?? 3000;
+    // Port 0 lets the OS pick a free port for every API (tests run beside other servers).
+    const portFor = (logicalId: string): number => (basePort === 0 ? 0 : basePort + restApis.indexOf(logicalId));
     apiGateway = new ApiGatewayService({
       region,
       accountId,
       dynamodbEndpoint: meteredDynamodb.endpoint,
       lambda,
       logs,
-      portFor: (logicalId) => basePort + restApis.indexOf(logicalId),
+      portFor,
     });
     stopSteps.push(() => apiGateway!.stop());
     const pipes = new Map<string, Pipe>();

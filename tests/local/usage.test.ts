@@ -8,7 +8,7 @@ import {
   ConditionalCheckFailedException, CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { startLocalStack, type LocalStack } from '../../local/runtime.js';
-import { freePort, localClientConfig, waitUntil } from '../../local/net.js';
+import { localClientConfig, waitUntil } from '../../local/net.js';
 import type { UsageReport } from '../../local/services/usage.js';
 import { perOrder } from '../../loadtest/cost.js';
 
@@ -58,7 +58,7 @@ async function placeOrder(customerId: string): Promise<UsageReport> {
 }
 
 beforeAll(async () => {
-  stack = await startLocalStack({ inMemory: true, apiPort: await freePort(), stackName: 'wims-usage' });
+  stack = await startLocalStack({ inMemory: true, apiPort: 0, stackName: 'wims-usage' });
   api = stack.endpoints.apis.find((entry) => entry.logicalId === 'OrdersApi')!.url;
 }, 120_000);
 

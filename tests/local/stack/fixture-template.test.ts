@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startLocalStack, type LocalStack } from '../../../local/runtime.js';
-import { freePort, localClientConfig, waitUntil } from '../../../local/net.js';
+import { localClientConfig, waitUntil } from '../../../local/net.js';
 
 let stack: LocalStack;
 
@@ -15,7 +15,7 @@ beforeAll(async () => {
   stack = await startLocalStack({
     templatePath: fileURLToPath(new URL('../fixtures/extra-rule.yaml', import.meta.url)),
     inMemory: true,
-    apiPort: await freePort(),
+    apiPort: 0,
     stackName: 'wims-fixture',
   });
 }, 120_000);

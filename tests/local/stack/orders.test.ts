@@ -8,7 +8,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateComm
 import { ReceiveMessageCommand, SQSClient, CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { startLocalStack, type LocalStack } from '../../../local/runtime.js';
-import { freePort, localClientConfig, waitUntil } from '../../../local/net.js';
+import { localClientConfig, waitUntil } from '../../../local/net.js';
 import { readOutbox } from '../../../local/services/messaging/topic-provider.js';
 
 let stack: LocalStack;
@@ -49,7 +49,7 @@ async function orderCount(): Promise<number> {
 }
 
 beforeAll(async () => {
-  stack = await startLocalStack({ inMemory: true, apiPort: await freePort(), stackName: 'wims-e2e' });
+  stack = await startLocalStack({ inMemory: true, apiPort: 0, stackName: 'wims-e2e' });
   api = stack.endpoints.apis.find((entry) => entry.logicalId === 'OrdersApi')!.url;
   table = stack.outputs.TableName!;
   documents = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(stack.endpoints.dynamodb, 'us-east-1')));
