@@ -14,7 +14,10 @@
  * dropped); a Lambda proxy answer without `statusCode` counts as malformed (502); `http`
  * URIs get `{name}` from `integration.request.path.name` or else the method's path parameter of
  * that name; request parameter mappings apply to http integrations only; a mock integration
- * without request templates answers 200.
+ * without request templates answers 200. An integration response whose statusCode has no method
+ * response is a 500 API_CONFIGURATION_ERROR logged with AWS's "Output mapping refers to an invalid
+ * method response" (checked before its template runs); `$context.responseOverride.status` may name
+ * any status, declared or not, as AWS's override tutorial shows (only 200 declared, override 400).
  */
 import { MappingTemplateError, renderMappingTemplate, type MappingResult } from './vtl.js';
 import { toLocalUrl, type ApiEndpointMap } from './endpoints.js';
@@ -169,6 +172,12 @@ function integrationResponse(integration: Integration, answer: BackendAnswer, re
   if (!selected) {
     throw new GatewayResponseError('API_CONFIGURATION_ERROR', INTERNAL_SERVER_ERROR, {
       cause: new Error(`no integration response matches status ${status} and none is the default`),
+    });
+  }
+  // AWS's execution log words it so; a responseOverride.status may still name any status.
+  if (!integration.methodResponses.has(selected.statusCode)) {
+    throw new GatewayResponseError('API_CONFIGURATION_ERROR', INTERNAL_SERVER_ERROR, {
+      cause: new Error(`Execution failed due to configuration error: Output mapping refers to an invalid method response: ${selected.statusCode}`),
     });
   }
   const chosen = pickTemplate(selected.responseTemplates, headerValue(request.headers, 'accept'));

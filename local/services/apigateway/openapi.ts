@@ -10,6 +10,14 @@
  * document (`#/components/schemas/…` or `#/definitions/…`); `x-amazon-apigateway-auth`,
  * authorizers, API keys, `x-amazon-apigateway-binary-media-types`, CORS and documentation
  * extensions are not read.
+ *
+ * Import refusals mirrored from API Gateway (the RestApi fails, so `npm start` fails, with AWS's
+ * "Errors found during import" message naming each method and path): an integration response's
+ * `method.response.header.X` that the method response of its statusCode does not declare
+ * (`responses.<code>.headers`), and an integration request parameter mapped from a
+ * `method.request.{path,querystring,header}.X` the method does not declare (`parameters`). Header
+ * names are compared case-insensitively. Not mirrored: `method.request.body.<JSONPath>` syntax,
+ * unsupported `context.*` variables and malformed mapping values in general.
  */
 import AjvDraft04 from 'ajv-draft-04';
 import type { ValidateFunction } from 'ajv-draft-04';
@@ -28,6 +36,11 @@ export interface Integration {
   requestParameters: Record<string, string>;
   /** Ordered: patterns as written, then `default`. */
   responses: IntegrationResponse[];
+  /**
+   * The status codes the method declares responses for: an integration response that selects
+   * another one fails at run time, as on AWS.
+   */
+  methodResponses: ReadonlySet<number>;
   timeoutMs: number;
 }
 
@@ -86,6 +99,15 @@ export interface ApiDefinition {
 /** A definition the local API Gateway cannot serve; the message names where. */
 export class OpenApiError extends Error {
   override name = 'OpenApiError';
+}
+
+/** The `BadRequestException` API Gateway's import answers for a body it refuses. */
+export class ImportError extends OpenApiError {
+  override name = 'ImportError';
+
+  constructor(readonly errors: string[]) {
+    super(`Errors found during import:\n\t${errors.join('\n\t')}`);
+  }
 }
 
 /** API Gateway's integration timeout: the default and the maximum (the minimum is 50 ms). */
@@ -158,6 +180,7 @@ export function parseOpenApi(body: Json, apiId: string): ApiDefinition {
   const validators = objectAt(body['x-amazon-apigateway-request-validators'], 'x-amazon-apigateway-request-validators');
   const defaultValidator = body['x-amazon-apigateway-request-validator'];
   const resources: Resource[] = [];
+  const importErrors: string[] = [];
   for (const [path, pathItemJson] of Object.entries(objectAt(body.paths, 'paths'))) {
     const pathItem = objectAt(pathItemJson, `paths.${path}`);
     const operations = new Map<string, Operation>();
@@ -174,9 +197,12 @@ export function parseOpenApi(body: Json, apiId: string): ApiDefinition {
         validator = objectAt(found, `x-amazon-apigateway-request-validators.${String(validatorName)}`);
       }
       const method = lower === ANY_METHOD ? 'ANY' : lower.toUpperCase();
+      const methodResponses = declaredResponseHeaders(operation.responses, models, where);
+      const integration = parseIntegration(operation['x-amazon-apigateway-integration'], `${where}.x-amazon-apigateway-integration`, new Set(methodResponses.keys()));
+      importErrors.push(...mappingErrors(integration, methodResponses, declaredRequestParameters(pathItem.parameters, operation.parameters, where), method, path));
       operations.set(method, {
         method,
-        integration: parseIntegration(operation['x-amazon-apigateway-integration'], `${where}.x-amazon-apigateway-integration`),
+        integration,
         validateBody: validator.validateRequestBody === true,
         validateParameters: validator.validateRequestParameters === true,
         requiredParameters: requiredParameters(pathItem.parameters, operation.parameters, where),
@@ -185,6 +211,7 @@ export function parseOpenApi(body: Json, apiId: string): ApiDefinition {
     }
     if (operations.size > 0) resources.push({ path, id: resourceId(apiId, path), segments: parseSegments(path), operations });
   }
+  if (importErrors.length > 0) throw new ImportError(importErrors);
   resources.sort((a, b) => compareSegments(a.segments, b.segments));
   const gatewayResponses: Record<string, GatewayResponseDefinition> = {};
   for (const [type, json] of Object.entries(objectAt(body['x-amazon-apigateway-gateway-responses'], 'x-amazon-apigateway-gateway-responses'))) {
@@ -199,7 +226,62 @@ export function parseOpenApi(body: Json, apiId: string): ApiDefinition {
   return { resources, gatewayResponses };
 }
 
-function parseIntegration(json: Json | undefined, where: string): Integration {
+/** The method responses by status code, each with the lowercase names of the headers it declares. */
+function declaredResponseHeaders(json: Json | undefined, models: ModelCompiler, where: string): Map<number, Set<string>> {
+  const declared = new Map<number, Set<string>>();
+  for (const [code, responseJson] of Object.entries(objectAt(json, `${where}.responses`))) {
+    if (code === 'default') continue;
+    const response = models.resolve(responseJson, `${where}.responses.${code}`);
+    const headers = Object.keys(objectAt(response.headers, `${where}.responses.${code}.headers`));
+    declared.set(statusCode(code, `${where}.responses.${code}`), new Set(headers.map((name) => name.toLowerCase())));
+  }
+  return declared;
+}
+
+/** The method request parameters as mapping expressions name them (`path.id`, `querystring.q`, `header.x-id` lowercase). */
+function declaredRequestParameters(pathLevel: Json | undefined, operationLevel: Json | undefined, where: string): Set<string> {
+  const declared = new Set<string>();
+  const locations: Record<string, string> = { path: 'path', query: 'querystring', header: 'header' };
+  for (const list of [pathLevel, operationLevel]) {
+    if (!Array.isArray(list)) continue;
+    for (const json of list) {
+      const parameter = objectAt(json, `${where}.parameters[]`);
+      const location = locations[String(parameter.in)];
+      if (location === undefined) continue;
+      const name = String(parameter.name);
+      declared.add(`${location}.${location === 'header' ? name.toLowerCase() : name}`);
+    }
+  }
+  return declared;
+}
+
+/**
+ * What API Gateway's import refuses in a method's parameter mappings, in its own words: a mapped
+ * method response header its method response does not declare, or a method request parameter
+ * the method does not declare ("It must have been defined before it can be referenced").
+ */
+function mappingErrors(integration: Integration, methodResponses: Map<number, Set<string>>, requestParameters: Set<string>, method: string, path: string): string[] {
+  const refused = (what: string, expression: string): string =>
+    `Unable to put ${what} on '${method}' for resource at path '${path}': Invalid mapping expression specified: ` +
+    `Validation Result: warnings : [], errors : [Invalid mapping expression parameter specified: ${expression}]`;
+  const errors: string[] = [];
+  for (const expression of Object.values(integration.requestParameters)) {
+    const source = /^method\.request\.(path|querystring|header)\.(.+)$/.exec(expression);
+    if (!source) continue;
+    const [, location, name] = source as unknown as [string, string, string];
+    if (!requestParameters.has(`${location}.${location === 'header' ? name.toLowerCase() : name}`)) errors.push(refused('integration', expression));
+  }
+  for (const response of integration.responses) {
+    const headers = methodResponses.get(response.statusCode);
+    for (const target of Object.keys(response.responseParameters)) {
+      const header = /^method\.response\.header\.(.+)$/.exec(target)?.[1];
+      if (header !== undefined && !headers?.has(header.toLowerCase())) errors.push(refused('integration response', target));
+    }
+  }
+  return errors;
+}
+
+function parseIntegration(json: Json | undefined, where: string, methodResponses: ReadonlySet<number>): Integration {
   if (json === undefined) throw new OpenApiError(`${where} is missing: every method needs an integration`);
   const integration = objectAt(json, where);
   const type = oneOf(integration.type, INTEGRATION_TYPES, undefined, `${where}.type`);
@@ -233,6 +315,7 @@ function parseIntegration(json: Json | undefined, where: string): Integration {
     passthroughBehavior: oneOf(integration.passthroughBehavior, PASSTHROUGH_BEHAVIORS, 'when_no_match', `${where}.passthroughBehavior`),
     requestParameters: stringMap(integration.requestParameters, `${where}.requestParameters`),
     responses,
+    methodResponses,
     timeoutMs,
   };
 }
@@ -347,7 +430,8 @@ class ModelCompiler {
     return models;
   }
 
-  private resolve(value: Json, where: string): JsonObject {
+  /** `value`, or the object its `$ref` points to inside the document. */
+  resolve(value: Json, where: string): JsonObject {
     const object = objectAt(value, where);
     const ref = object.$ref;
     if (typeof ref !== 'string') return object;
