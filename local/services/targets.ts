@@ -10,7 +10,8 @@
  * are not checked; a Lambda target is invoked through the `invokeLambda` callback with asynchronous
  * (Event) semantics, so an error thrown by the function counts as delivered, as for an EventBridge
  * rule on AWS (Lambda, not the caller, owns the function's own retries); a FIFO SQS target without
- * a deduplication id gets the SHA-256 of the body as one.
+ * a deduplication id gets the SHA-256 of the body as one; a log group ARN ending in `:*` fails
+ * every delivery (NO_RESOURCE, not retried), since on AWS such a target never receives anything.
  */
 import { createHash } from 'node:crypto';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -44,6 +45,12 @@ export class TargetError extends Error {
     this.retryAfterMs = details.retryAfterMs;
   }
 }
+
+/**
+ * A log group ARN as `GetAtt LogGroup.Arn` gives it, ending in `:*`; group 1 is the ARN without it.
+ * As a rule target it deploys on AWS but never delivers.
+ */
+export const WILDCARD_LOG_GROUP_ARN = /^(arn:[^:]+:logs:[^:]*:[^:]*:log-group:[^:]+):\*$/;
 
 /** Per-call settings of {@link TargetDispatcher.deliver}. */
 export interface DeliverOptions {
@@ -184,10 +191,15 @@ export class TargetDispatcher implements TargetSender {
     }));
   }
 
-  /** `arn:aws:logs:region:account:log-group:NAME[:*]` (GetAtt Arn ends in `:*`). */
+  /** `arn:aws:logs:region:account:log-group:NAME`. */
   private appendLog(logGroupArn: string, line: string): void {
     const logs = this.required(this.options.logs, 'CloudWatch Logs', logGroupArn);
-    const match = /:log-group:(.+?)(:\*)?$/.exec(logGroupArn);
+    const wildcard = WILDCARD_LOG_GROUP_ARN.exec(logGroupArn);
+    if (wildcard) {
+      // On AWS such a rule target deploys, then never delivers anything.
+      throw new TargetError(`Target ${logGroupArn}: a log group ARN ending in ":*" receives nothing; use ${wildcard[1]}`, { code: 'NO_RESOURCE', retryable: false });
+    }
+    const match = /:log-group:([^:]+)$/.exec(logGroupArn);
     if (match?.[1] === undefined) {
       throw new TargetError(`Target ${logGroupArn} is not a log group ARN`, { code: 'INVALID_PARAMETER', retryable: false });
     }

@@ -4,7 +4,7 @@
  * failures are classified for the callers' retry policies.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
@@ -149,12 +149,21 @@ describe('TargetDispatcher', () => {
     expect(executions).toContainEqual([stateMachineArn, '{"b":2}']);
   });
 
-  test('appends to the log group named by a log group ARN (GetAtt Arn ends in :*)', async () => {
+  test('appends to the log group named by a log group ARN', async () => {
     // Act
-    await dispatcher.deliver(`arn:aws:logs:${region}:${accountId}:log-group:/aws/events/wims:*`, '{"id":"e-1"}');
+    await dispatcher.deliver(`arn:aws:logs:${region}:${accountId}:log-group:/aws/events/wims`, '{"id":"e-1"}');
 
     // Assess
     expect(readFileSync(join(logsDir, 'aws/events/wims.log'), 'utf8')).toBe('{"id":"e-1"}\n');
+  });
+
+  test('a log group ARN ending in :* (GetAtt Arn) delivers nothing, as on AWS', async () => {
+    // Act
+    const delivery = dispatcher.deliver(`arn:aws:logs:${region}:${accountId}:log-group:/aws/events/wildcard:*`, '{"id":"e-2"}');
+
+    // Assess
+    await expect(delivery).rejects.toMatchObject({ code: 'NO_RESOURCE', retryable: false });
+    expect(existsSync(join(logsDir, 'aws/events/wildcard.log'))).toBe(false);
   });
 
   test('puts on an event bus: a pipe body becomes the detail, a rule forwards the event', async () => {

@@ -18,6 +18,8 @@
  * and a target's RoleArn are accepted and ignored; ScheduleExpression, partner event sources
  * (EventSourceName), private connectivity, OAuth connections and the targets' service-specific
  * parameters (Ecs, Kinesis, Batch, RunCommand, Redshift, SageMaker, AppSync…) are rejected.
+ * A rule target that is a log group ARN ending in `:*` is accepted, as CloudFormation accepts it,
+ * with a warning at start: it never delivers (on AWS it deploys and silently receives nothing).
  * AWS::EventSchemas::Discoverer is accepted but no schema is discovered.
  */
 import { createHash } from 'node:crypto';
@@ -34,6 +36,7 @@ import {
 import type { DeployedResource, ResolvedResource, ResourceProvider, RuntimeContext } from '../provider.js';
 import type { ConnectionInput, ConnectionParameter, HttpParameters } from './api-destinations.js';
 import type { EventBridgeService, RuleTarget } from './bus.js';
+import { WILDCARD_LOG_GROUP_ARN } from '../targets.js';
 
 /** Name length limits of the CreateEventBus / PutRule / CreateArchive / CreateConnection APIs. */
 const MAX_NAME = 64;
@@ -62,6 +65,13 @@ export function eventsProviders(events: EventBridgeService): ResourceProvider[] 
         State: optionalString(resource, 'State'),
       });
       const targets = p.Targets === undefined ? [] : expectArray(p.Targets, where(resource, 'Targets')).map((target, i) => ruleTarget(resource, target, `Targets[${i}]`));
+      for (const target of targets) {
+        const fixed = WILDCARD_LOG_GROUP_ARN.exec(target.Arn)?.[1];
+        if (fixed !== undefined) {
+          context.log('events', `${resource.logicalId}: WARNING: rule ${rule.name} target ${target.Id} is ${target.Arn}; ` +
+            `a log group ARN ending in ":*" (GetAtt Arn) never receives events, on AWS as here: use ${fixed}`);
+        }
+      }
       events.putTargets({ Rule: rule.name, EventBusName: rule.busName, Targets: targets });
       return { physicalId: rule.busName === 'default' ? rule.name : `${rule.busName}|${rule.name}`, attributes: { Arn: rule.arn } };
     }),
