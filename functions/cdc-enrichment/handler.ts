@@ -43,9 +43,13 @@ function toJson(image: Record<string, unknown> | undefined): ItemImage | undefin
 
 /**
  * Converts one stream record (as Pipes delivers it: the Lambda event-source record format,
- * `ApproximateCreationDateTime` in Unix seconds) into a change event.
+ * `ApproximateCreationDateTime` in Unix seconds) into a change event. The Streams API marks
+ * `ApproximateCreationDateTime` optional, so a record without it still converts (the change event
+ * then has no `approximateCreationTime`): refusing it would fail its batch, which the pipe retries
+ * (bisecting) while every later change of the shard waits, and then dead-letters: the change is lost
+ * to every consumer.
  *
- * @throws InvalidInputError when the record lacks its id, sequence number, time or string keys.
+ * @throws InvalidInputError when the record lacks its id, sequence number or string keys.
  */
 function toChangeEvent(record: DynamoDBRecord): ChangeEvent {
   const { eventID, eventName, dynamodb: stream } = record;
@@ -53,10 +57,8 @@ function toChangeEvent(record: DynamoDBRecord): ChangeEvent {
   const pk = stream?.Keys?.pk?.S;
   const sk = stream?.Keys?.sk?.S;
   const created = stream?.ApproximateCreationDateTime;
-  if (!eventID || !eventName || !eventType || !stream?.SequenceNumber || typeof created !== 'number' || !pk || !sk) {
-    throw new InvalidInputError(
-      `Stream record ${eventID ?? '(no eventID)'} lacks eventName, SequenceNumber, ApproximateCreationDateTime or string keys pk/sk`,
-    );
+  if (!eventID || !eventName || !eventType || !stream?.SequenceNumber || !pk || !sk) {
+    throw new InvalidInputError(`Stream record ${eventID ?? '(no eventID)'} lacks eventName, SequenceNumber or string keys pk/sk`);
   }
   const NewImage = toJson(stream.NewImage);
   const OldImage = toJson(stream.OldImage);
@@ -65,7 +67,7 @@ function toChangeEvent(record: DynamoDBRecord): ChangeEvent {
       eventId: eventID,
       eventName,
       sequenceNumber: stream.SequenceNumber,
-      approximateCreationTime: new Date(created * 1000).toISOString(),
+      ...(typeof created === 'number' && { approximateCreationTime: new Date(created * 1000).toISOString() }),
     },
     data: { pk, sk, entity: entityOf(pk), eventType, ...(NewImage && { NewImage }), ...(OldImage && { OldImage }) },
   };

@@ -48,8 +48,11 @@ export interface ChangeEvent {
     /** The stream's own name for the change: INSERT, MODIFY or REMOVE. */
     eventName: string;
     sequenceNumber: string;
-    /** When the change was written (ISO 8601; the stream rounds it down to the second). */
-    approximateCreationTime: string;
+    /**
+     * When the change was written (ISO 8601; the stream rounds it down to the second). Absent when
+     * the stream record carries no ApproximateCreationDateTime, which the Streams API makes optional.
+     */
+    approximateCreationTime?: string;
   };
   data: {
     pk: string;

@@ -114,6 +114,21 @@ describe('cdc-enrichment', () => {
     ]);
   });
 
+  it('converts a record without ApproximateCreationDateTime (optional in the Streams API), leaving out its time', () => {
+    // Prepare
+    const [good] = loadEvent<DynamoDBRecord[]>('cdc-enrichment/order-inserted.json');
+    const { ApproximateCreationDateTime: _time, ...untimed } = good!.dynamodb!;
+    const record: DynamoDBRecord = { ...good!, eventID: 'untimed-1', dynamodb: untimed };
+
+    // Act
+    const [change, next] = enrichChanges([record, good!], config);
+
+    // Assess
+    expect(change?.meta).toEqual({ eventId: 'untimed-1', eventName: 'INSERT', sequenceNumber: good!.dynamodb!.SequenceNumber });
+    expect(change?.data).toEqual(next?.data);
+    expect(businessMetrics(change!, config.lowStockThreshold)).toEqual(['OrdersCreated']);
+  });
+
   it('rejects a record without keys, and counts nothing for the failed batch', () => {
     // Prepare
     const addMetric = jest.spyOn(metrics, 'addMetric');
