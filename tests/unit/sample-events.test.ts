@@ -20,7 +20,8 @@ function rulePatterns(): Record<string, object> {
     OrderCreated: property('OrdersStateMachine', 'Events', 'OrderCreated', 'Properties', 'Pattern') as object,
     ReservedAndPaid: property('FulfillmentStateMachine', 'Events', 'ReservedAndPaid', 'Properties', 'Pattern') as object,
     ReadyForFulfillmentRule: property('ReadyForFulfillmentRule', 'EventPattern') as object,
-    CustomerProblemRule: property('CustomerProblemRule', 'EventPattern') as object,
+    CustomerBackorderedRule: property('CustomerBackorderedRule', 'EventPattern') as object,
+    CustomerPaymentFailedRule: property('CustomerPaymentFailedRule', 'EventPattern') as object,
     LowStockRule: JSON.parse(lowStock.replaceAll('${LowStockThreshold}', String(LOW_STOCK_THRESHOLD))) as object,
   };
 }
