@@ -8,6 +8,7 @@
 import { checkBuildMetadata } from './build.js';
 import { loadCheckContext, type CheckContext, type Finding } from './context.js';
 import { checkIamPolicies } from './iam.js';
+import { checkLogGroups } from './log-groups.js';
 import { checkMappingTemplates } from './mapping-templates.js';
 import { checkPhysicalNames } from './names.js';
 import { checkEventPatterns } from './patterns.js';
@@ -26,6 +27,7 @@ const CHECKS: Array<(context: CheckContext) => Finding[]> = [
   checkIamPolicies,
   checkEventPatterns,
   checkMappingTemplates,
+  checkLogGroups,
 ];
 
 /** Every finding for the template at `path`, errors first, each group in template order. */
