@@ -12,8 +12,11 @@
  *   inside quotes loses its internal quotes, as the guide documents. Any other template is plain text
  *   (e.g. an SNS e-mail body) and gets the raw values.
  *
- * Where the guide is silent this follows what AWS does: a path that is not in the event yields an
- * empty string (`""` outside quotes); `<aws.events.event>` is the event without its `detail`, while
+ * A path that is not in the event creates no variable, so its placeholder is replaced by nothing
+ * ("Common Issues with Transforming Input": the variable "isn't created and won't appear in the
+ * output"). A JSON template whose output is then not valid JSON (e.g. `{"a": <missing>}`) fails the
+ * delivery: the target could not parse it, and the guide's JSON templates are JSON by contract.
+ * Where the guide is silent this follows what AWS does: `<aws.events.event>` is the event without its `detail`, while
  * `<aws.events.event.json>` is the whole event; a placeholder that names no variable is an error.
  * One deliberate difference: the guide notes that EventBridge does not escape extracted values, so a
  * value containing `"` can break the JSON it is inserted into; here such values are escaped so the
@@ -88,17 +91,29 @@ function transform(
   }
   const lookup = (name: string): unknown => (values.has(name) ? values.get(name) : reserved(name, event, context));
   const json = isJsonTemplate(parts);
-  return parts
+  const output = parts
     .map((part) => ('text' in part ? part.text : render(lookup(part.variable), json, part.quoted)))
     .join('');
+  if (json) assertJson(output);
+  return output;
+}
+
+function assertJson(output: string): void {
+  try {
+    JSON.parse(output);
+  } catch {
+    const missing = output.length > 200 ? `${output.slice(0, 200)}…` : output;
+    throw new Error(`InputTemplate output is not valid JSON (a path missing from the event leaves its placeholder empty): ${missing}`);
+  }
 }
 
 function reserved(name: string, event: object, context: TargetInputContext): unknown {
   switch (name) {
+    // Outside a rule (a pipe's template) the rule variables exist but are empty.
     case RULE_ARN:
-      return context.ruleArn;
+      return context.ruleArn ?? '';
     case RULE_NAME:
-      return context.ruleName;
+      return context.ruleName ?? '';
     case INGESTION_TIME:
       // EventBridge times are ISO 8601 to the second, like the event's own `time`.
       return (context.ingestionTime ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -157,7 +172,7 @@ function render(value: unknown, json: boolean, quoted: boolean): string {
     if (value === undefined) return '';
     return typeof value === 'string' ? value : JSON.stringify(value);
   }
-  if (!quoted) return value === undefined ? '""' : JSON.stringify(value);
+  if (!quoted) return value === undefined ? '' : JSON.stringify(value);
   if (value === undefined) return '';
   if (typeof value === 'string') return escapeForJsonString(value);
   if (typeof value === 'object' && value !== null) {

@@ -302,6 +302,35 @@ describe('EventBridgeService retries and dead letters', () => {
     expect(message?.MessageAttributes?.EXHAUSTED_RETRY_CONDITION).toBeUndefined();
   });
 
+  test('a transformer whose output is not valid JSON delivers nothing and dead-letters the event', async () => {
+    // Prepare: a backordered order has no paymentStatus, so <paymentStatus> is left empty.
+    const dlq = await createQueue();
+    const target = functionArn('customer-notice');
+    events.putRule({ Name: 'customer-problem', EventPattern: { source: ['wims.test'] } });
+    events.putTargets({
+      Rule: 'customer-problem',
+      Targets: [{
+        Id: 'fn',
+        Arn: target,
+        DeadLetterConfig: { Arn: dlq.arn },
+        InputTransformer: {
+          InputPathsMap: { status: '$.detail.status', paymentStatus: '$.detail.paymentStatus' },
+          InputTemplate: '{"status": <status>, "paymentStatus": <paymentStatus>}',
+        },
+      }],
+    });
+
+    // Act
+    events.putEvents([{ Source: 'wims.test', DetailType: 'x', Detail: '{"status":"BACKORDERED"}' }]);
+
+    // Assess
+    const [delivery] = await deliveries(1);
+    expect(delivery).toMatchObject({ ok: false, attempts: 0, deadLettered: true, error: { code: 'INVALID_PARAMETER' } });
+    expect(invocations.get(target)).toBeUndefined();
+    const [message] = await receive(dlq.url, 1);
+    expect(message?.MessageAttributes?.ERROR_MESSAGE?.StringValue).toContain('InputTemplate output is not valid JSON');
+  });
+
   test('a target that recovers is delivered on a later attempt', async () => {
     // Prepare
     const target = functionArn('flaky');

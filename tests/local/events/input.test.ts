@@ -186,12 +186,15 @@ describe('InputTransformer values', () => {
     });
   });
 
-  test('a path missing from the event yields an empty string, inside or outside quotes', () => {
-    expect(JSON.parse(transform('{"a": <missing>, "b": "x<missing>y"}', orderPaths, order))).toEqual({
-      a: '',
-      b: 'xy',
-    });
+  test('a path missing from the event leaves its placeholder empty, inside or outside quotes', () => {
+    expect(JSON.parse(transform('{"b": "x<missing>y"}', orderPaths, order))).toEqual({ b: 'xy' });
     expect(transform('"Value: <missing>"', orderPaths, order)).toBe('"Value: "');
+  });
+
+  test('a JSON template whose output is not valid JSON is refused, as its target could not parse it', () => {
+    expect(() => transform('{"a": <missing>, "b": 1}', orderPaths, order)).toThrow(
+      'InputTemplate output is not valid JSON (a path missing from the event leaves its placeholder empty): {"a": , "b": 1}',
+    );
   });
 
   test('a template that is a lone placeholder delivers the JSON value', () => {
