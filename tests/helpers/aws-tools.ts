@@ -6,31 +6,9 @@
  * `CI=true` a missing tool fails the suite instead, so CI can never pass by skipping.
  */
 import { describe, it } from '@jest/globals';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { INSTALL_HINT, missingAwsTools, type AwsTool } from '../../scripts/aws-tools.js';
 
-/** The project's root folder. */
-export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/** The virtualenv's executables. */
-export const VENV_BIN = join(PROJECT_ROOT, '.venv', 'bin');
-
-/** How a user installs the tools (the same line `npm run check:aws` prints). */
-export const INSTALL_HINT = 'run scripts/install-aws-tools.sh (Python 3.10+) to install them into .venv/';
-
-/** The tools a suite can ask for: executables in `.venv/bin/`. */
-export type AwsTool = 'cfn-lint' | 'sam' | 'python';
-
-/** The path of `tool` in the virtualenv. */
-export function awsToolPath(tool: AwsTool): string {
-  return join(VENV_BIN, tool);
-}
-
-/** The tools of `tools` that are not installed. */
-export function missingAwsTools(tools: readonly AwsTool[]): AwsTool[] {
-  return tools.filter((tool) => !existsSync(awsToolPath(tool)));
-}
+export { awsToolPath, INSTALL_HINT, missingAwsTools, PROJECT_ROOT, VENV_BIN, type AwsTool } from '../../scripts/aws-tools.js';
 
 /**
  * `describe(name, body)` when every tool in `tools` is installed. Otherwise: under CI=true a
