@@ -5,6 +5,7 @@
  * Metadata, (f) hard-coded physical names, (g) IAM wildcards, (h) EventBridge patterns and
  * (i) API Gateway mapping templates. Each check's module says what it covers and what not.
  */
+import { checkApis } from './apis.js';
 import { checkBuildMetadata } from './build.js';
 import { loadCheckContext, type CheckContext, type Finding } from './context.js';
 import { checkIamPolicies } from './iam.js';
@@ -28,6 +29,7 @@ const CHECKS: Array<(context: CheckContext) => Finding[]> = [
   checkEventPatterns,
   checkMappingTemplates,
   checkLogGroups,
+  checkApis,
 ];
 
 /** Every finding for the template at `path`, errors first, each group in template order. */
