@@ -6,11 +6,16 @@
  *   `AWS::IAM::Role` XRole (unless Role is given), `AWS::Lambda::EventSourceMapping` X<Event>
  *   per SQS event. `Globals.Function` is merged in first, as SAM merges it.
  * - `AWS::Serverless::StateMachine` X → `AWS::StepFunctions::StateMachine` X (the definition
- *   file inlined as `DefinitionString`), XRole, and per EventBridgeRule event an
- *   `AWS::Events::Rule` X<Event> targeting the state machine plus its role X<Event>Role.
+ *   file inlined as `DefinitionString`; an inline Definition as SAM's Fn::Join of its lines),
+ *   XRole, and per EventBridgeRule event an `AWS::Events::Rule` X<Event> targeting the state
+ *   machine plus its role X<Event>Role.
  * - `AWS::Serverless::Api` X → `AWS::ApiGateway::RestApi` X (`Body` = DefinitionBody),
- *   `AWS::ApiGateway::Deployment` XDeployment<hash> and `AWS::ApiGateway::Stage`
- *   X<StageName>Stage; `Ref: X.Stage` / `Ref: X.Deployment` are rewritten to those ids.
+ *   `AWS::ApiGateway::Deployment` XDeployment<hash> (with SAM's extra `Stage` stage unless
+ *   OpenApiVersion is set) and `AWS::ApiGateway::Stage` XStage (X<StageName>Stage when StageName
+ *   is a literal); `Ref: X.Stage` / `Ref: X.Deployment` are rewritten to those ids.
+ *
+ * tests/local/template/sam-translator.test.ts compares this with AWS's samtranslator on
+ * template.yaml and the fixtures, resource by resource.
  *
  * Generated resources inherit the SAM resource's Condition, DeletionPolicy and
  * UpdateReplacePolicy; the main one also keeps DependsOn and Metadata.
@@ -21,12 +26,14 @@
  * that need more machinery (AutoPublishAlias, DeploymentPreference, FunctionUrlConfig,
  * EventInvokeConfig, Api Auth/Cors/Domain/GatewayResponses/Models, …) are rejected with an
  * error naming the property. Only a few SAM policy templates are known (see
- * POLICY_TEMPLATES); AWS managed policy names become ARNs without SAM's bundled map (only the
- * common `service-role/` ones get that path). Globals lists concatenate, except Architectures,
- * which the resource replaces (a function has one architecture). The Deployment's hash suffix
- * is computed here and differs from SAM's. PropagateTags is accepted, but tags are not copied
- * to generated resources (tags have no local effect). Values SAM resolves at transform time
- * (CodeUri, DefinitionUri, StageName) may only use parameters and pseudo parameters.
+ * POLICY_TEMPLATES). AWS managed policy names become ARNs without SAM's bundled map of every
+ * managed policy: only the common `service-role/` ones get that path, so a name under another
+ * path (`aws-service-role/`, `job-function/`) gets a wrong ARN (IAM is not enforced locally).
+ * Globals lists concatenate, except Architectures, which the resource replaces (a function has
+ * one architecture). The Deployment's hash suffix is computed here and differs from SAM's (SAM
+ * hashes Python's `str()` of the definition). PropagateTags is accepted, but tags are not
+ * copied to generated resources (tags have no local effect). Values the local transform needs
+ * at transform time (CodeUri, DefinitionUri) may only use parameters and pseudo parameters.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -316,6 +323,12 @@ class SamResource {
     return resolved;
   }
 
+  /** The partition SAM writes into the ARNs it generates (`aws` unless the parameters say otherwise). */
+  partition(): string {
+    const partition = this.options.parameters?.['AWS::Partition'];
+    return typeof partition === 'string' ? partition : 'aws';
+  }
+
   /** A local file or folder named by a property, as an absolute path. */
   localPath(property: string): string | undefined {
     const value = this.properties[property];
@@ -371,12 +384,12 @@ function transformFunction(sam: SamResource): Generated {
     if (properties.Queue === undefined) throw new TemplateError(`${path}.Queue: is required`);
     const mapping = { FunctionName: { Ref: sam.id }, EventSourceArn: properties.Queue, ...pick(properties, SQS_EVENT_COPIED) };
     generated.push([`${sam.id}${name}`, sam.generate('AWS::Lambda::EventSourceMapping', mapping)]);
-    eventPolicies.push(managedPolicyArn('AWSLambdaSQSQueueExecutionRole'));
+    eventPolicies.push(managedPolicyArn(sam, 'AWSLambdaSQSQueueExecutionRole'));
   });
   if (p.Role === undefined) {
-    const managed = [managedPolicyArn('AWSLambdaBasicExecutionRole')];
-    if (traced) managed.push(managedPolicyArn(XRAY_POLICY));
-    if (p.VpcConfig !== undefined) managed.push(managedPolicyArn('AWSLambdaVPCAccessExecutionRole'));
+    const managed = [managedPolicyArn(sam, 'AWSLambdaBasicExecutionRole')];
+    if (traced) managed.push(managedPolicyArn(sam, XRAY_POLICY));
+    if (p.VpcConfig !== undefined) managed.push(managedPolicyArn(sam, 'AWSLambdaVPCAccessExecutionRole'));
     const inline = deadLetter ? [deadLetter.policy] : [];
     const role = executionRole(sam, roleId, 'lambda.amazonaws.com', managed, inline, eventPolicies, tags);
     generated.splice(1, 0, [roleId, role]);
@@ -432,7 +445,7 @@ function transformStateMachine(sam: SamResource): Generated {
   ];
   if (p.Role === undefined) {
     const traced = isJsonObject(p.Tracing) && p.Tracing.Enabled === true;
-    generated.push([roleId, executionRole(sam, roleId, 'states.amazonaws.com', traced ? [managedPolicyArn(XRAY_POLICY)] : [], [], [], tags)]);
+    generated.push([roleId, executionRole(sam, roleId, 'states.amazonaws.com', traced ? [managedPolicyArn(sam, XRAY_POLICY)] : [], [], [], tags)]);
   }
   forEachEvent(sam, ['EventBridgeRule', 'CloudWatchEvent'], (name, properties, path) => {
     generated.push(...stateMachineRule(sam, name, properties, path));
@@ -441,7 +454,7 @@ function transformStateMachine(sam: SamResource): Generated {
 }
 
 /** DefinitionString from DefinitionUri (a local JSON or YAML file) or an inline Definition. */
-function stateMachineDefinition(sam: SamResource): { definition: string; substitutions: JsonObject } {
+function stateMachineDefinition(sam: SamResource): { definition: Json; substitutions: JsonObject } {
   const p = sam.properties;
   const given = p.DefinitionSubstitutions ?? {};
   if (!isJsonObject(given)) throw new TemplateError(`${sam.path('DefinitionSubstitutions')}: must be a map`);
@@ -464,7 +477,8 @@ function stateMachineDefinition(sam: SamResource): { definition: string; substit
     if (!isJsonObject(value)) return value;
     return Object.fromEntries(Object.keys(value).sort().map((key) => [key, visit(value[key] as Json)]));
   };
-  const definition = JSON.stringify(visit(p.Definition), null, 2);
+  // SAM writes an inline definition as a Fn::Join of its 4-space-indented JSON lines.
+  const definition = { 'Fn::Join': ['\n', JSON.stringify(visit(p.Definition), null, 4).split('\n')] };
   return { definition, substitutions: { ...given, ...extracted } };
 }
 
@@ -534,7 +548,7 @@ function ruleDeadLetterQueue(
     Resource: queueArn,
     Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } },
   };
-  const queue: TemplateResource = { Type: 'AWS::SQS::Queue', ...sam.passthrough() };
+  const queue = sam.generate('AWS::SQS::Queue', {});
   const policy = sam.generate('AWS::SQS::QueuePolicy', { Queues: [{ Ref: queueId }], PolicyDocument: { Version: '2012-10-17', Statement: [statement] } });
   return { arn: queueArn, resources: [[queueId, queue], [`${ruleId}QueuePolicy`, policy]] };
 }
@@ -542,8 +556,7 @@ function ruleDeadLetterQueue(
 function transformApi(sam: SamResource, aliases: Record<string, string>): Generated {
   sam.checkProperties(API_PROPERTIES);
   const p = sam.properties;
-  const stageName = sam.staticString('StageName');
-  if (stageName === undefined) throw new TemplateError(`${sam.path('StageName')}: is required`);
+  if (p.StageName === undefined) throw new TemplateError(`${sam.path('StageName')}: is required`);
   if (p.DefinitionBody !== undefined && p.DefinitionUri !== undefined) throw new TemplateError(`${sam.path('DefinitionBody')}: give either DefinitionBody or DefinitionUri, not both`);
   const file = sam.localPath('DefinitionUri');
   const body = file === undefined ? p.DefinitionBody : readDocument(file, sam.path('DefinitionUri')).document;
@@ -552,12 +565,10 @@ function transformApi(sam: SamResource, aliases: Record<string, string>): Genera
   }
   const hash = createHash('sha1').update(JSON.stringify(body)).digest('hex');
   const deploymentId = `${sam.id}Deployment${hash.slice(0, 10)}`;
-  const stageId = /^[A-Za-z0-9]+$/.test(stageName)
-    ? `${sam.id}${stageName}Stage`
-    : `${sam.id}Stage${createHash('sha1').update(stageName).digest('hex').slice(0, 10)}`;
+  const stageId = stageLogicalId(sam.id, p.StageName);
   aliases[`${sam.id}.Stage`] = stageId;
   aliases[`${sam.id}.Deployment`] = deploymentId;
-  const restApi = sam.generate('AWS::ApiGateway::RestApi', { ...pick(p, REST_API_COPIED), Body: body, EndpointConfiguration: endpointConfiguration(p.EndpointConfiguration) }, true);
+  const restApi = sam.generate('AWS::ApiGateway::RestApi', { ...pick(p, REST_API_COPIED), Body: body, ...endpointConfiguration(p.EndpointConfiguration) }, true);
   const deployment = sam.generate('AWS::ApiGateway::Deployment', {
     RestApiId: { Ref: sam.id },
     Description: `RestApi deployment id: ${hash}`,
@@ -567,20 +578,37 @@ function transformApi(sam: SamResource, aliases: Record<string, string>): Genera
   const stage = sam.generate('AWS::ApiGateway::Stage', {
     RestApiId: { Ref: sam.id },
     DeploymentId: { Ref: deploymentId },
-    StageName: stageName,
+    StageName: p.StageName,
     ...pick(p, STAGE_COPIED),
     Tags: tagList(p.Tags, sam.path('Tags')),
   });
   return [[sam.id, restApi], [deploymentId, deployment], [stageId, stage]];
 }
 
-/** SAM's `EndpointConfiguration: REGIONAL` or `{ Type, VPCEndpointIds }` in CloudFormation's shape. */
-function endpointConfiguration(value: Json | undefined): Json | undefined {
-  if (value === undefined) return undefined;
-  if (isJsonObject(value) && intrinsicName(value) === undefined) {
-    return withoutUndefined({ Types: value.Type === undefined ? undefined : [value.Type], VpcEndpointIds: value.VPCEndpointIds });
+/**
+ * SAM names the stage from a literal StageName only: `<Api><StageName>Stage` when it is
+ * alphanumeric, `<Api>Stage<sha1 prefix>` otherwise, and `<Api>Stage` when it is an intrinsic
+ * (which SAM does not resolve; the Stage keeps it).
+ */
+function stageLogicalId(apiId: string, stageName: Json): string {
+  if (typeof stageName !== 'string' || stageName === '') return `${apiId}Stage`;
+  if (/^[A-Za-z0-9]+$/.test(stageName)) return `${apiId}${stageName}Stage`;
+  return `${apiId}Stage${createHash('sha1').update(stageName).digest('hex').slice(0, 10)}`;
+}
+
+/**
+ * SAM's `EndpointConfiguration: REGIONAL` or `{ Type, VPCEndpointIds }` in CloudFormation's shape,
+ * plus the `endpointConfigurationTypes` import parameter SAM sets with it.
+ */
+function endpointConfiguration(value: Json | undefined): { EndpointConfiguration?: Json; Parameters?: Json } {
+  if (value === undefined) return {};
+  if (isJsonObject(value) && intrinsicName(value) === undefined && value.Type !== undefined) {
+    return {
+      EndpointConfiguration: withoutUndefined({ Types: [value.Type], VpcEndpointIds: value.VPCEndpointIds }),
+      Parameters: { endpointConfigurationTypes: value.Type },
+    };
   }
-  return { Types: [value] };
+  return { EndpointConfiguration: { Types: [value] }, Parameters: { endpointConfigurationTypes: value } };
 }
 
 /** Calls `handle` for each event, after checking its name, shape and that its Type is supported. */
@@ -615,7 +643,7 @@ function executionRole(
   policies.forEach((policy, index) => {
     const path = `${sam.path('Policies')}[${index}]`;
     if (typeof policy === 'string' || intrinsicName(policy) !== undefined) {
-      managed.push(typeof policy === 'string' ? managedPolicyArn(policy) : policy);
+      managed.push(typeof policy === 'string' ? managedPolicyArn(sam, policy) : policy);
     } else if (isJsonObject(policy) && policy.Statement !== undefined) {
       inline.push({ PolicyName: `${roleId}Policy${index}`, PolicyDocument: policy });
     } else {
@@ -662,9 +690,10 @@ function expandPolicyTemplate(policy: Json, path: string): Json {
   return template.statements.map(fill);
 }
 
-function managedPolicyArn(name: string): Json {
+/** An AWS managed policy's ARN as SAM writes it: a literal in the region's partition (SAM resolves the partition at transform time). */
+function managedPolicyArn(sam: SamResource, name: string): string {
   if (name.startsWith('arn:')) return name;
-  return partitionArn(`iam::aws:policy/${SERVICE_ROLE_POLICIES.has(name) ? 'service-role/' : ''}${name}`);
+  return `arn:${sam.partition()}:iam::aws:policy/${SERVICE_ROLE_POLICIES.has(name) ? 'service-role/' : ''}${name}`;
 }
 
 function assumeRolePolicy(principal: string): Json {

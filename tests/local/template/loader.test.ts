@@ -36,7 +36,7 @@ describe('loadTemplate', () => {
       for (const dependency of loaded.dependenciesOf(id)) expect(order.indexOf(dependency)).toBeLessThan(order.indexOf(id));
     }
     expect(loaded.dependenciesOf('IntakeFunctionIntake')).toEqual(['OrdersQueue', 'IntakeFunction']);
-    expect(loaded.dependenciesOf('OrdersApidevStage')).toEqual(['OrdersApi', expect.stringMatching(/^OrdersApiDeployment/)]);
+    expect(loaded.dependenciesOf('OrdersApiStage')).toEqual(['OrdersApi', expect.stringMatching(/^OrdersApiDeployment/)]);
   });
 
   it('drops resources and outputs whose Condition is false, and keeps them when it holds', () => {
@@ -53,7 +53,7 @@ describe('loadTemplate', () => {
     expect(dev.template.Outputs?.AlarmName).toBeUndefined();
     expect(prod.conditions).toEqual({ IsProd: true });
     expect(prod.resourcesOfType('AWS::CloudWatch::Alarm')).toEqual(['ProdAlarm']);
-    expect(prod.resourcesOfType('AWS::ApiGateway::Stage')).toEqual(['OrdersApiprodStage']);
+    expect(prod.resourcesOfType('AWS::ApiGateway::Stage')).toEqual(['OrdersApiStage']);
   });
 
   it('resolves a resource against what its dependencies returned when deployed', () => {
@@ -87,7 +87,7 @@ describe('loadTemplate', () => {
 
     // Assess
     expect(outputs).toEqual({
-      ApiUrl: 'https://OrdersApi-id.execute-api.us-east-1.amazonaws.com/OrdersApidevStage-id',
+      ApiUrl: 'https://OrdersApi-id.execute-api.us-east-1.amazonaws.com/OrdersApiStage-id',
       StateMachineArn: 'FulfilmentStateMachine-id',
     });
   });

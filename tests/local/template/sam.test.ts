@@ -6,9 +6,10 @@ import { parseTemplate, readTemplate, TemplateError, type Template, type Templat
 import { applySamTransform } from '../../../local/template/sam.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
-const BASIC_ROLE = { 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole' };
-const XRAY = { 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/AWSXrayWriteOnlyAccess' };
-const SQS_EXECUTION_ROLE = { 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole' };
+// SAM writes managed policy ARNs as literals in the region's partition.
+const BASIC_ROLE = 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
+const XRAY = 'arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess';
+const SQS_EXECUTION_ROLE = 'arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole';
 
 function transformFixture(): Template {
   return applySamTransform(readTemplate(join(FIXTURES, 'sam-app.yaml')), { baseDir: FIXTURES, parameters: { Stage: 'dev' } });
@@ -137,9 +138,7 @@ describe('AWS::Serverless::Function', () => {
     expect(merged.Timeout).toBe(9);
     expect(merged.Environment).toEqual({ Variables: { A: 'global', B: 'local', C: 'local' } });
     expect(merged.VpcConfig).toEqual({ SecurityGroupIds: ['sg-global', 'sg-local'], SubnetIds: ['subnet-local'] });
-    expect(resource(template, 'MergedRole').Properties?.ManagedPolicyArns).toContainEqual({
-      'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole',
-    });
+    expect(resource(template, 'MergedRole').Properties?.ManagedPolicyArns).toContainEqual('arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole');
     const ignoring = resource(template, 'Ignoring').Properties ?? {};
     expect(ignoring.Environment).toBeUndefined();
     expect(ignoring.Timeout).toBe(3);
@@ -258,7 +257,8 @@ describe('AWS::Serverless::StateMachine', () => {
 
     // Assess
     const machine = resource(template, 'Flow').Properties ?? {};
-    expect(JSON.parse(machine.DefinitionString as string)).toEqual({
+    const [separator, lines] = (machine.DefinitionString as { 'Fn::Join': [string, string[]] })['Fn::Join'];
+    expect(JSON.parse(lines.join(separator))).toEqual({
       StartAt: 'Put',
       States: { Put: { End: true, Parameters: { QueueUrl: '${definition_substitution_1}' }, Resource: 'arn:aws:states:::sqs:sendMessage', Type: 'Task' } },
     });
@@ -280,7 +280,7 @@ describe('AWS::Serverless::StateMachine', () => {
 });
 
 describe('AWS::Serverless::Api', () => {
-  it('becomes a RestApi with the DefinitionBody, a Deployment and a <Api><StageName>Stage', () => {
+  it('becomes a RestApi with the DefinitionBody, a Deployment and a <Api>Stage (its StageName is an intrinsic)', () => {
     // Prepare
     const fixture = readTemplate(join(FIXTURES, 'sam-app.yaml'));
     const definitionBody = fixture.Resources.OrdersApi?.Properties?.DefinitionBody;
@@ -293,12 +293,12 @@ describe('AWS::Serverless::Api', () => {
     const deploymentId = Object.keys(template.Resources).find((id) => id.startsWith('OrdersApiDeployment'));
     expect(deploymentId).toMatch(/^OrdersApiDeployment[0-9a-f]{10}$/);
     expect(resource(template, deploymentId as string).Properties).toMatchObject({ RestApiId: { Ref: 'OrdersApi' }, StageName: 'Stage' });
-    expect(resource(template, 'OrdersApidevStage')).toEqual({
+    expect(resource(template, 'OrdersApiStage')).toEqual({
       Type: 'AWS::ApiGateway::Stage',
       Properties: {
         RestApiId: { Ref: 'OrdersApi' },
         DeploymentId: { Ref: deploymentId },
-        StageName: 'dev',
+        StageName: { Ref: 'Stage' },
         MethodSettings: [{ ResourcePath: '/*', HttpMethod: '*', ThrottlingBurstLimit: 10, ThrottlingRateLimit: 5 }],
         TracingEnabled: true,
       },
@@ -377,12 +377,12 @@ describe('unsupported SAM features', () => {
 
   it('rejects a transform-time value that references a resource', () => {
     // Prepare
-    const resources = '  Api:\n    Type: AWS::Serverless::Api\n    Properties: { StageName: !Ref Bucket, DefinitionBody: {} }\n';
+    const resources = '  Flow:\n    Type: AWS::Serverless::StateMachine\n    Properties: { DefinitionUri: !Ref Bucket }\n';
 
     // Act
     const act = (): unknown => transform(resources);
 
     // Assess
-    expect(act).toThrow('Resources.Api.Properties.StageName: Ref Bucket: Bucket is not a parameter (resources cannot be referenced here)');
+    expect(act).toThrow('Resources.Flow.Properties.DefinitionUri: Ref Bucket: Bucket is not a parameter (resources cannot be referenced here)');
   });
 });
