@@ -4,6 +4,7 @@
  * whose name is not under `/aws/vendedlogs/` grows the account's CloudWatch Logs resource policy
  * (5,120 characters) with every state machine, as the Step Functions guide warns.
  */
+import { WILDCARD_LOG_GROUP_ARN } from '../services/targets.js';
 import { isJsonObject } from '../template/intrinsics.js';
 import type { Json } from '../template/parse.js';
 import { asList, subText, type CheckContext, type Finding } from './context.js';
@@ -27,7 +28,7 @@ export function checkLogGroups(context: CheckContext): Finding[] {
         if (!isJsonObject(target)) return;
         const where = `Resources.${id}.Properties.Targets.${index}.Arn`;
         const text = subText(target.Arn, context.refs, where);
-        const wildcard = logGroupOfGetAtt(target.Arn, context) !== undefined || (text?.includes(':log-group:') && text.endsWith(':*'));
+        const wildcard = logGroupOfGetAtt(target.Arn, context) !== undefined || (text !== undefined && WILDCARD_LOG_GROUP_ARN.test(text));
         if (wildcard) findings.push({ severity: 'error', where, message: 'a log group ARN ending in ":*" (GetAtt Arn) as a rule target never receives events: use arn:…:log-group:<name>', check: 'log-groups' });
       });
     }
