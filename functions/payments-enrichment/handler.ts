@@ -1,7 +1,7 @@
 /**
  * PaymentsPipe's enrichment: turns each queued payment (an SQS message as Pipes delivers it)
- * into the payment provider's request: an idempotency key derived from the order, so any
- * redelivery charges once, and the amount, quantity × the SKU's price.
+ * into the payment provider's request: an idempotency key derived from the order's table key, so
+ * any redelivery charges once, and the amount, quantity × the SKU's price.
  *
  * A message that cannot be priced (malformed, unknown SKU) fails the batch: the queue redelivers
  * it and, after maxReceiveCount, dead-letters it, where payment-failed marks the order FAILED.
@@ -12,7 +12,7 @@ import { createDocumentClient } from '#shared/dynamodb.js';
 import { requireEnv } from '#shared/env.js';
 import { InvalidInputError, UnknownSkuError } from '#shared/errors.js';
 import { inventoryKey, type ItemKey } from '#shared/keys.js';
-import { parsePaymentMessage } from '#shared/payments.js';
+import { parsePaymentMessage, paymentIdempotencyKey } from '#shared/payments.js';
 import { BusinessMetric, countMetric, withPowertools } from '#shared/powertools.js';
 import { isPositiveInteger } from '#shared/validate.js';
 
@@ -67,7 +67,7 @@ export async function enrichPayments(messages: SQSRecord[], deps: PaymentsEnrich
       const { orderId, pk, sk, sku, quantity } = parsePaymentMessage(body, `Payment message ${messageId}`);
       const amountCents = quantity * (await priceOf(sku));
       if (!Number.isSafeInteger(amountCents)) throw new InvalidInputError(`Payment message ${messageId}: amount too large`);
-      return { idempotencyKey: `payment-${orderId}`, orderId, amountCents, currency: CURRENCY, metadata: { pk, sk } };
+      return { idempotencyKey: paymentIdempotencyKey({ pk, sk }), orderId, amountCents, currency: CURRENCY, metadata: { pk, sk } };
     }),
   );
   countMetric(BusinessMetric.PaymentsSubmitted, requests.length);

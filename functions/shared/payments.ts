@@ -3,6 +3,7 @@
  * orders workflow's EnqueuePayment state, read by payments-enrichment and payment-failed) and
  * the provider's confirmation (posted by payments-provider, read by payment-webhook).
  */
+import { createHash } from 'node:crypto';
 import { InvalidInputError } from './errors.js';
 import { CHARGE_SUCCEEDED } from './events.js';
 import { isOrderKey, isSku, type ItemKey } from './keys.js';
@@ -33,6 +34,15 @@ const CURRENCY_PATTERN = /^[A-Z]{3}$/;
 /** True for a three-letter (ISO 4217) currency code. */
 export function isCurrency(value: unknown): value is string {
   return typeof value === 'string' && CURRENCY_PATTERN.test(value);
+}
+
+/**
+ * The payment provider's Idempotency-Key for an order: a digest of the order's own table key, so
+ * it is unique per order (orders of two customers may share an orderId, which is per customer)
+ * and 72 characters whatever the key's length (Stripe-style providers take at most 255).
+ */
+export function paymentIdempotencyKey({ pk, sk }: ItemKey): string {
+  return `payment-${createHash('sha256').update(JSON.stringify([pk, sk])).digest('hex')}`;
 }
 
 /**

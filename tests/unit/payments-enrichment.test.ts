@@ -41,13 +41,31 @@ describe('payments-enrichment', () => {
     // Assess
     expect(requests).toEqual([
       {
-        idempotencyKey: 'payment-d4f9a3c2-5b1e-4c8a-9f0e-2a7b6c3d1e58',
+        // SHA-256 of the JSON of [pk, sk]
+        idempotencyKey: 'payment-bc373d47fd4b803a940dc58830ee533d0be664ca169a206215d15e7d70e58cf3',
         orderId: 'd4f9a3c2-5b1e-4c8a-9f0e-2a7b6c3d1e58',
         amountCents: 5000,
         currency: 'USD',
         metadata: { pk: 'CUSTOMER#c-7f3a9e21', sk: 'ORDER#1795773600123#d4f9a3c2-5b1e-4c8a-9f0e-2a7b6c3d1e58' },
       },
     ]);
+  });
+
+  it('keys two customers\' orders named by the same Idempotency-Key apart, and bounds the key whatever the order key\'s length', async () => {
+    // Prepare: the same client-chosen orderId under two customers, and one under a 1 KB customer id.
+    const sameKey = { orderId: 'checkout-42', sk: 'ORDER#checkout-42' };
+    const batch = [
+      message({ ...sameKey, pk: 'CUSTOMER#alice' }, 'm-alice'),
+      message({ ...sameKey, pk: 'CUSTOMER#bob' }, 'm-bob'),
+      message({ ...sameKey, pk: `CUSTOMER#${'x'.repeat(1024)}` }, 'm-long'),
+    ];
+
+    // Act
+    const keys = (await enrichPayments(batch, deps)).map((request) => request.idempotencyKey);
+
+    // Assess
+    expect(new Set(keys).size).toBe(3);
+    for (const key of keys) expect(key).toMatch(/^payment-[0-9a-f]{64}$/);
   });
 
   it('reads each SKU\'s price once per invocation', async () => {
