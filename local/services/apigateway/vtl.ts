@@ -24,8 +24,10 @@
  *   renders as its own text) and `""` from `$input.json`; an empty body reads as no document;
  *   a body that is not JSON throws "Could not parse request body into json" (API Gateway
  *   answers 400 with that message).
- * - `$input.params(name)` answers `""` for a missing parameter (templates test `== ""`) and
- *   looks headers up case-insensitively, as HTTP header names are.
+ * - `$input.params(name)` answers `""` for a missing parameter (templates test `== ""`). Whether
+ *   it finds a header under another case is not documented (API Gateway keeps the case an
+ *   HTTP/1.1 client sent, and HTTP/2 clients send lowercase), so it matches the name exactly:
+ *   a template must look through `$input.params().header` to read a header under any case.
  * - Java regular expressions are translated to JavaScript: `$` and `.` keep Java's line
  *   terminator rules, `\A` `\z` `\Z` `\Q…\E` and leading inline flags `(?ims)` are supported;
  *   possessive quantifiers, atomic groups, `\p{…}`, class intersections and mid-pattern flags
@@ -192,13 +194,8 @@ function inputVariable(input: MappingInput): Record<string, unknown> {
     params: (name?: unknown) => {
       if (name === undefined) return allParams;
       const key = String(name);
-      const lower = key.toLowerCase();
-      return (
-        input.pathParameters[key] ??
-        input.queryStringParameters[key] ??
-        Object.entries(input.headers).find(([header]) => header.toLowerCase() === lower)?.[1] ??
-        ''
-      );
+      const found = [input.pathParameters, input.queryStringParameters, input.headers].find((params) => Object.hasOwn(params, key));
+      return found?.[key] ?? '';
     },
   };
 }

@@ -52,10 +52,10 @@ describe('$input', () => {
     expect(() => render("$input.path('$.a')", { body: '{not json' })).toThrow(/Could not parse request body into json/);
   });
 
-  it('$input.params(name) searches path, then query string, then header; a missing one is ""', () => {
+  it('$input.params(name) searches path, then query string, then header, by the exact name; a missing one is ""', () => {
     const request = { pathParameters: { id: 'from-path' }, queryStringParameters: { id: 'from-query', q: 'query' }, headers: { id: 'from-header', 'Idempotency-Key': 'k' } };
-    expect(render("$input.params('id')|$input.params('q')|$input.params('idempotency-key')|[$input.params('none')]", request))
-      .toBe('from-path|query|k|[]');
+    expect(render("$input.params('id')|$input.params('q')|$input.params('Idempotency-Key')|[$input.params('idempotency-key')]|[$input.params('none')]|[$input.params('toString')]", request))
+      .toBe('from-path|query|k|[]|[]|[]');
   });
 
   it('$input.params() is the map of path, header and querystring maps', () => {
