@@ -70,18 +70,28 @@ describe('POST /orders → DynamoDB PutItem', () => {
     expect(Item).toMatchObject({ sk: { S: 'ORDER#key-1' }, orderId: { S: 'key-1' }, sku: { S: 'WIDGET-X2' }, product: { S: 'WIDGET' }, model: { S: 'X2' } });
   });
 
+  it.each(['idempotency-key', 'IDEMPOTENCY-KEY', 'Idempotency-Key'])('reads the key from a header named %s', (header) => {
+    expect(order({ customerId: 'c-1', quantity: 1 }, { [header]: 'Checkout_42:v1.0' }).Item.orderId.S).toBe('Checkout_42:v1.0');
+  });
+
+  it('accepts a key of 64 characters', () => {
+    const key = 'k'.repeat(64);
+    expect(order({ customerId: 'c-1', quantity: 1 }, { 'Idempotency-Key': key }).Item.sk.S).toBe(`ORDER#${key}`);
+  });
+
+  it.each(['', 'k'.repeat(65), 'has space', 'quote"', "it's", 'back\\slash', 'hash#1', 'ünïcødé', '😀', 'line\nbreak'])(
+    'refuses the Idempotency-Key %j with a request DynamoDB rejects before writing, naming the marker', (key) => {
+      const request = order({ customerId: 'c-1', quantity: 1 }, { 'Idempotency-Key': key });
+      expect(request.ExpressionAttributeNames).toEqual({ '#invalidIdempotencyKey': 'pk' });
+      expect(request.Item.orderId.S).toBe(CONTEXT.requestId);
+    },
+  );
   it.each(HOSTILE_CUSTOMER_IDS)('keeps a hostile customerId exactly (%j)', (customerId) => {
     const { Item } = order({ customerId, quantity: 2 });
     expect(Item.customerId.S).toBe(customerId);
     expect(Item.pk.S).toBe(`CUSTOMER#${customerId}`);
   });
 
-  it('keeps an Idempotency-Key with quotes exactly', () => {
-    const key = `k"1'2\\3`;
-    const { Item } = order({ customerId: 'c-1', quantity: 1 }, { 'idempotency-key': key });
-    expect(Item.orderId.S).toBe(key);
-    expect(Item.sk.S).toBe(`ORDER#${key}`);
-  });
 });
 
 describe('POST /orders ← DynamoDB answer', () => {
@@ -89,9 +99,9 @@ describe('POST /orders ← DynamoDB answer', () => {
   const rejected = renderer('POST', '/orders', '4\\d{2}');
   const failed = renderer('POST', '/orders', '5\\d{2}');
 
-  it('answers the order id (the Idempotency-Key when given, exactly)', () => {
+  it('answers the order id: the Idempotency-Key under any header case, or the request id', () => {
     expect(JSON.parse(accepted({ body: '{}' }).output)).toEqual({ orderId: CONTEXT.requestId, status: 'PENDING' });
-    expect(JSON.parse(accepted({ body: '{}', headers: { 'Idempotency-Key': 'k"\'1' } }).output)).toEqual({ orderId: 'k"\'1', status: 'PENDING' });
+    expect(JSON.parse(accepted({ body: '{}', headers: { 'idempotency-key': 'k:1' } }).output)).toEqual({ orderId: 'k:1', status: 'PENDING' });
   });
 
   it('turns a failed condition into 409, throttling into 503 with Retry-After, anything else into 500', () => {
@@ -104,6 +114,11 @@ describe('POST /orders ← DynamoDB answer', () => {
       expect(answer(type)).toEqual({ status: 503, headers: { 'Retry-After': '1' }, body: expect.objectContaining({ error: 'ServiceUnavailable' }) });
     }
     expect(answer('ValidationException')).toEqual({ status: 500, headers: {}, body: expect.objectContaining({ error: 'InternalError' }) });
+    for (const field of ['message', 'Message']) {
+      const invalidKey = rejected({ body: JSON.stringify({ __type: 'com.amazon.coral.validate#ValidationException', [field]: 'Value provided in ExpressionAttributeNames unused in expressions: keys: {#invalidIdempotencyKey}' }) });
+      expect(invalidKey.responseOverride.status).toBe(400);
+      expect(JSON.parse(invalidKey.output)).toEqual({ message: expect.stringContaining('Idempotency-Key'), error: 'InvalidIdempotencyKey' });
+    }
   });
 
   it('answers JSON to a DynamoDB server error', () => {
@@ -163,8 +178,9 @@ describe('GET /orders/{customerId} → DynamoDB Query', () => {
   it.each(['c-1', ...HOSTILE_CUSTOMER_IDS])('queries the customer\'s orders, newest first (customerId %j kept exactly)', (customerId) => {
     expect(dynamoDbRequest(request({ pathParameters: { customerId } }))).toEqual({
       TableName: 'WimsTable',
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :orders)',
-      ExpressionAttributeValues: { ':pk': { S: `CUSTOMER#${customerId}` }, ':orders': { S: 'ORDER#' } },
+      IndexName: 'ByCustomerNewest',
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: `CUSTOMER#${customerId}` } },
       ScanIndexForward: false,
       Limit: 100,
     });

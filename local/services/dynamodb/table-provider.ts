@@ -1,7 +1,8 @@
 /**
  * Provider for `AWS::DynamoDB::Table` on DynamoDB Local: CreateTable from the CloudFormation
  * properties, then UpdateTimeToLive. A table that already exists (persistent state from an
- * earlier run) is kept with its data; drift from the template is logged, not repaired.
+ * earlier run) is kept with its data. A global secondary index the template adds is created on
+ * it, as a CloudFormation update does in place; other drift is logged, not repaired.
  *
  * LIMITATIONS: Tags, PointInTimeRecoverySpecification, SSESpecification, DeletionProtectionEnabled,
  * ContributorInsightsSpecification, TableClass, OnDemandThroughput, WarmThroughput and
@@ -19,6 +20,7 @@ import {
   DescribeTimeToLiveCommand,
   DynamoDBClient,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type AttributeDefinition,
   type CreateTableCommandInput,
@@ -34,7 +36,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { Json } from '../../template/parse.js';
 import type { DeployedResource, ResolvedResource, ResourceProvider, RuntimeContext } from '../provider.js';
-import { localClientConfig } from '../../net.js';
+import { localClientConfig, waitUntil } from '../../net.js';
 import {
   ResourcePropertyError,
   checkProperties,
@@ -215,6 +217,7 @@ export function createTableProvider(dynamodb: { endpoint: string }): ResourcePro
             throw new Error(`${resource.logicalId} (AWS::DynamoDB::Table): CreateTable ${tableName} failed: ${(error as Error).message}`, { cause: error });
           }
           table = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+          if (table) table = await addMissingIndexes(client, table, input, context);
           const differences = table && drift(table, input);
           context.log('dynamodb', `kept existing table ${tableName}${differences ? ` (differs from the template in ${differences}; delete the state folder to recreate it)` : ''}`);
         }
@@ -229,6 +232,32 @@ export function createTableProvider(dynamodb: { endpoint: string }): ResourcePro
       }
     },
   };
+}
+
+/**
+ * Creates on a kept table each global secondary index the template has and the table lacks, one
+ * UpdateTable at a time (DynamoDB takes one index creation per call, as CloudFormation does);
+ * it is backfilled before it turns ACTIVE. Returns the table's new description.
+ */
+async function addMissingIndexes(client: DynamoDBClient, table: TableDescription, wanted: CreateTableCommandInput, context: RuntimeContext): Promise<TableDescription> {
+  const existing = new Set((table.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  let description = table;
+  for (const index of wanted.GlobalSecondaryIndexes ?? []) {
+    if (existing.has(index.IndexName)) continue;
+    await client.send(new UpdateTableCommand({
+      TableName: wanted.TableName,
+      AttributeDefinitions: wanted.AttributeDefinitions,
+      GlobalSecondaryIndexUpdates: [{ Create: index }],
+    }));
+    // A CREATING index fails queries (DynamoDB Local: InternalFailure); CloudFormation, too, waits for ACTIVE.
+    description = await waitUntil(async () => {
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: wanted.TableName }));
+      const created = Table?.GlobalSecondaryIndexes?.find((candidate) => candidate.IndexName === index.IndexName);
+      return created?.IndexStatus === 'ACTIVE' && Table;
+    }, { timeoutMs: 60_000, intervalMs: 200, description: `index ${index.IndexName} of ${wanted.TableName} ACTIVE` });
+    context.log('dynamodb', `added index ${index.IndexName} to the existing table ${wanted.TableName}`);
+  }
+  return description;
 }
 
 /** UpdateTimeToLive fails when TTL is already on, which is the normal case for a kept table. */

@@ -10,9 +10,11 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { localClientConfig, waitUntil } from '../../../local/net.js';
+import type { Json } from '../../../local/template/parse.js';
 import type { ResolvedResource, RuntimeContext } from '../../../local/services/provider.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../../local/services/dynamodb/engine.js';
 import { createTableProvider } from '../../../local/services/dynamodb/table-provider.js';
@@ -247,6 +249,31 @@ describe('DynamoDB Local (persistent)', () => {
     client.destroy();
     expect(item.Item?.status).toEqual({ S: 'NEW' });
   }, 240_000);
+
+  it('adds an index the template gained to the kept table, backfilled with its items', async () => {
+    // Prepare: the table of the test above, kept in the state folder; the template now has a second index.
+    const withIndex = table('Orders', {
+      ...ORDERS.properties,
+      AttributeDefinitions: [...(ORDERS.properties.AttributeDefinitions as Json[]), { AttributeName: 'createdAt', AttributeType: 'N' }],
+      GlobalSecondaryIndexes: [
+        ...(ORDERS.properties.GlobalSecondaryIndexes as Json[]),
+        { IndexName: 'byCreatedAt', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'createdAt', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } },
+      ],
+    });
+    const client = new DynamoDBClient(localClientConfig(engine!.endpoint, REGION));
+    await client.send(new PutItemCommand({ TableName: 'wims-test-Orders', Item: { ...key('dated'), createdAt: { N: '1' } } }));
+
+    // Act
+    const logs: string[] = [];
+    await createTableProvider(engine!).create(withIndex, context(stateDir, logs));
+
+    // Assess
+    const { Items = [] } = await client.send(new QueryCommand({ TableName: 'wims-test-Orders', IndexName: 'byCreatedAt', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'dated' } } }));
+    client.destroy();
+    expect(Items).toHaveLength(1);
+    expect(logs.join('\n')).toContain('added index byCreatedAt to the existing table wims-test-Orders');
+    expect(logs.join('\n')).not.toContain('differs from the template');
+  }, 60_000);
 });
 
 describe('toLambdaRecord', () => {

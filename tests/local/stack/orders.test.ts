@@ -124,6 +124,27 @@ describe('an order', () => {
     const { Items: charges = [] } = await documents.send(new ScanCommand({ TableName: stack.outputs.ProviderLedgerTableName }));
     expect(charges.some((charge) => charge.orderId === json.orderId)).toBe(false);
   }, 60_000);
+
+  it('charges two customers who send the same Idempotency-Key once each, and lists keyed orders newest first', async () => {
+    // Act
+    const alice = await postOrder({ customerId: 'alice', quantity: 1 }, { 'Idempotency-Key': 'zz-checkout' });
+    const bob = await postOrder({ customerId: 'bob', quantity: 1 }, { 'Idempotency-Key': 'zz-checkout' });
+    await new Promise((resolve) => setTimeout(resolve, 5)); // a later createdAt
+    const alicesSecond = await postOrder({ customerId: 'alice', quantity: 3 }, { 'Idempotency-Key': 'aa-checkout' });
+
+    // Assess: each order is paid by its own charge ("aa-…" sorts before "zz-…" by key, after it by time).
+    expect([alice.status, bob.status, alicesSecond.status]).toEqual([202, 202, 202]);
+    const paid = (customerId: string, count: number) => waitUntil(async () => {
+      const orders = await ordersOf(customerId);
+      return orders.length === count && orders.every((order) => order.paymentStatus === 'PAID') && orders;
+    }, { timeoutMs: 30_000, description: `${customerId}'s orders paid` });
+    expect((await paid('alice', 2)).map((order: any) => order.orderId)).toEqual(['aa-checkout', 'zz-checkout']);
+    await paid('bob', 1);
+    const { Items: charges = [] } = await documents.send(new ScanCommand({ TableName: stack.outputs.ProviderLedgerTableName }));
+    const shared = charges.filter((charge) => charge.orderId === 'zz-checkout');
+    expect(shared).toHaveLength(2);
+    expect(new Set(shared.map((charge) => charge.idempotencyKey)).size).toBe(2);
+  }, 60_000);
 });
 
 describe('bad input', () => {
@@ -150,14 +171,22 @@ describe('bad input', () => {
     expect(orders).toHaveLength(1);
   });
 
-  it('answers a repeated Idempotency-Key with 409 and creates one order', async () => {
+  it('answers a repeated Idempotency-Key with 409 and creates one order, whatever the header\'s case', async () => {
     const first = await postOrder({ customerId: 'c3', quantity: 1 }, { 'Idempotency-Key': 'key-1' });
-    const second = await postOrder({ customerId: 'c3', quantity: 1 }, { 'Idempotency-Key': 'key-1' });
+    const second = await postOrder({ customerId: 'c3', quantity: 1 }, { 'idempotency-key': 'key-1' });
     expect(first).toEqual({ status: 202, json: { orderId: 'key-1', status: 'PENDING' } });
     expect(second.status).toBe(409);
     expect(await ordersOf('c3')).toHaveLength(1);
   });
 
+  it.each([['too long', 'k'.repeat(65)], ['with a space', 'my key'], ['with a quote', 'k"1']])(
+    'refuses an Idempotency-Key %s with 400 and writes nothing', async (_name, key) => {
+      const before = await orderCount();
+      const { status, json } = await postOrder({ customerId: 'c-bad-key', quantity: 1 }, { 'Idempotency-Key': key });
+      expect({ status, json }).toEqual({ status: 400, json: { message: expect.stringContaining('Idempotency-Key'), error: 'InvalidIdempotencyKey' } });
+      expect(await orderCount()).toBe(before);
+    },
+  );
   it('refuses a payment webhook without the shared secret', async () => {
     const response = await fetch(`${api}/payments/webhook`, {
       method: 'POST',
