@@ -39,6 +39,8 @@ export interface RuntimeOptions {
   /** Port of the first REST API; further APIs take the next ports (default 3000; 0: free ports chosen by the OS). */
   apiPort?: number;
   parameterOverrides?: Record<string, string>;
+  /** The template is `sam build`'s (.aws-sam/build/template.yaml): run each function's built code as it is instead of bundling it. */
+  prebuiltCode?: boolean;
   stackName?: string;
   region?: string;
   accountId?: string;
@@ -154,7 +156,7 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
     [
       createTableProvider(meteredDynamodb),
       ...messagingProviders(messaging),
-      createFunctionProvider(lambda, endpoints),
+      createFunctionProvider(lambda, endpoints, options.prebuiltCode),
       createEventSourceMappingProvider(lambda, endpoints),
       permissionProvider,
       stepFunctions,

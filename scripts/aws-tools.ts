@@ -28,3 +28,12 @@ export function awsToolPath(tool: AwsTool): string {
 export function missingAwsTools(tools: readonly AwsTool[]): AwsTool[] {
   return tools.filter((tool) => !existsSync(awsToolPath(tool)));
 }
+
+/** The environment to run the SAM CLI in: its esbuild workflow runs `node`, `npm` and `esbuild` from PATH, the project's Node 22 first. */
+export function samEnvironment(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PATH: `${join(PROJECT_ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
+    SAM_CLI_TELEMETRY: '0',
+  };
+}

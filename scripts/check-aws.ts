@@ -4,15 +4,7 @@
  * (scripts/install-aws-tools.sh); without them this stops with one line saying how to install them.
  */
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { awsToolPath, INSTALL_HINT, missingAwsTools, PROJECT_ROOT } from './aws-tools.js';
-
-/** SAM's esbuild workflow runs `node`, `npm` and `esbuild` from PATH: the project's Node 22 first. */
-const env = {
-  ...process.env,
-  PATH: `${join(PROJECT_ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
-  SAM_CLI_TELEMETRY: '0',
-};
+import { awsToolPath, INSTALL_HINT, missingAwsTools, PROJECT_ROOT, samEnvironment } from './aws-tools.js';
 
 const steps: { name: string; tool: 'cfn-lint' | 'sam'; args: string[] }[] = [
   { name: 'cfn-lint template.yaml', tool: 'cfn-lint', args: ['template.yaml'] },
@@ -28,7 +20,7 @@ function main(): number {
   }
   for (const { name, tool, args } of steps) {
     const started = performance.now();
-    const result = spawnSync(awsToolPath(tool), args, { cwd: PROJECT_ROOT, env, encoding: 'utf8' });
+    const result = spawnSync(awsToolPath(tool), args, { cwd: PROJECT_ROOT, env: samEnvironment(), encoding: 'utf8' });
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     if (result.status !== 0) {
       console.error(`✗ ${name} (${seconds} s)\n${result.stdout}${result.stderr}`);

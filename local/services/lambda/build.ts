@@ -81,3 +81,22 @@ export async function bundleFunction(
   }
   return bundlePath;
 }
+
+/** The extensions Lambda's Node.js runtime tries, in its order, for a handler's module (aws-lambda-nodejs-runtime-interface-client, UserFunction). */
+const HANDLER_MODULE_EXTENSIONS = ['.js', '.mjs', '.cjs'];
+
+/**
+ * The module that holds a handler in code that is built already (what `sam build` writes under
+ * `.aws-sam/build/<LogicalId>/`), found as Lambda's Node.js runtime finds it in its task root.
+ *
+ * @param codeDir the function's built code folder, absolute
+ * @param handler the function's Handler (`file.export`)
+ */
+export function builtHandlerModule(logicalId: string, codeDir: string, handler: string): string {
+  const file = handler.slice(0, handler.lastIndexOf('.'));
+  const found = HANDLER_MODULE_EXTENSIONS.map((extension) => join(codeDir, `${file}${extension}`)).find((path) => existsSync(path));
+  if (!found) {
+    throw new TemplateError(`Resources.${logicalId}.Properties.Handler: ${handler} names none of ${HANDLER_MODULE_EXTENSIONS.map((extension) => file + extension).join(', ')} in ${codeDir}`);
+  }
+  return found;
+}

@@ -12,7 +12,7 @@ import type { SQSRecord } from 'aws-lambda';
 import type { Json } from '../../template/parse.js';
 import type { DeployedResource, ResolvedResource, ResourceProvider, RuntimeContext } from '../provider.js';
 import { SqsSource } from '../pipes/sqs-source.js';
-import { bundleFunction } from './build.js';
+import { builtHandlerModule, bundleFunction } from './build.js';
 import type { LambdaRuntime } from './runtime.js';
 
 /** Endpoints of the local engines, handed to every function through `AWS_ENDPOINT_URL_*`. */
@@ -44,8 +44,11 @@ function lambdaEnvironment(name: string, memoryMb: number, handler: string, cont
   };
 }
 
-/** `AWS::Lambda::Function`: bundles the code and registers it with the runtime. */
-export function createFunctionProvider(runtime: LambdaRuntime, engines: EngineEndpoints): ResourceProvider {
+/**
+ * `AWS::Lambda::Function`: bundles the code and registers it with the runtime. With `prebuiltCode`
+ * (a template `sam build` wrote) each CodeUri holds built code already, which is run as it is.
+ */
+export function createFunctionProvider(runtime: LambdaRuntime, engines: EngineEndpoints, prebuiltCode = false): ResourceProvider {
   return {
     type: 'AWS::Lambda::Function',
     async create(resource: ResolvedResource, context: RuntimeContext): Promise<DeployedResource> {
@@ -57,8 +60,10 @@ export function createFunctionProvider(runtime: LambdaRuntime, engines: EngineEn
         throw new Error(`${resource.logicalId}: only functions with local code (a SAM CodeUri) can run locally`);
       }
       const handler = String(properties.Handler);
-      const outDir = join(context.stateDir ?? join(tmpdir(), `wims-${process.pid}`), 'build', resource.logicalId);
-      const bundlePath = await bundleFunction(resource.logicalId, resource.metadata, codeUri, handler, outDir);
+      const bundlePath = prebuiltCode
+        ? builtHandlerModule(resource.logicalId, codeUri, handler)
+        : await bundleFunction(resource.logicalId, resource.metadata, codeUri, handler,
+          join(context.stateDir ?? join(tmpdir(), `wims-${process.pid}`), 'build', resource.logicalId));
       const memoryMb = Number(properties.MemorySize ?? 128);
       const templateVariables = (properties.Environment?.Variables ?? {}) as Record<string, Json>;
       runtime.register({
