@@ -12,7 +12,7 @@ const shared = {
   },
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',
-    // package.json "imports": the functions' shared code.
+    // functions/package.json "imports": the functions' shared code.
     '^#shared/(.*)\\.js$': '<rootDir>/functions/shared/$1.ts',
   },
 };

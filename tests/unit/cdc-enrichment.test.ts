@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { businessMetrics, enrichChanges, handler } from '../../functions/cdc-enrichment/handler.js';
-import { CDC_DETAIL_TYPE, CDC_SOURCE, type ChangeEvent } from '#shared/events.js';
-import { metrics } from '#shared/powertools.js';
+import { CDC_DETAIL_TYPE, CDC_SOURCE, type ChangeEvent } from '../../functions/shared/events.js';
+import { metrics } from '../../functions/shared/powertools.js';
 import { loadEvent } from '../helpers/events.js';
 import { lambdaContext } from '../helpers/lambda.js';
 

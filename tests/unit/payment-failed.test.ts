@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals'
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { markPaymentsFailed, type PaymentFailedDeps } from '../../functions/payment-failed/handler.js';
-import { logger } from '#shared/powertools.js';
+import { logger } from '../../functions/shared/powertools.js';
 import { createTableLike, localDynamoDb } from '../helpers/dynamodb.js';
 import { loadEvent } from '../helpers/events.js';
 

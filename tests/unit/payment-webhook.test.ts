@@ -2,7 +2,7 @@ import { beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { recordPayment, type PaymentWebhookDeps } from '../../functions/payment-webhook/handler.js';
-import { signWebhook } from '#shared/signature.js';
+import { signWebhook } from '../../functions/shared/signature.js';
 import { createTableLike, localDynamoDb } from '../helpers/dynamodb.js';
 import { loadEvent } from '../helpers/events.js';
 

@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals'
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { enrichPayments, type PaymentsEnrichmentDeps } from '../../functions/payments-enrichment/handler.js';
-import { InvalidInputError, UnknownSkuError } from '#shared/errors.js';
+import { InvalidInputError, UnknownSkuError } from '../../functions/shared/errors.js';
 import { createTableLike, localDynamoDb } from '../helpers/dynamodb.js';
 import { loadEvent } from '../helpers/events.js';
 

@@ -3,7 +3,7 @@ import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createCharger, handlePayment, type PaymentsProviderDeps } from '../../functions/payments-provider/handler.js';
 import { recordPayment } from '../../functions/payment-webhook/handler.js';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhook } from '#shared/signature.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhook } from '../../functions/shared/signature.js';
 import { createTableLike, localDynamoDb } from '../helpers/dynamodb.js';
 import { loadEvent } from '../helpers/events.js';
 import { startRecordingServer, type RecordingServer } from '../helpers/http.js';

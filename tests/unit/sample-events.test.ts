@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { enrichChanges } from '../../functions/cdc-enrichment/handler.js';
-import { CDC_DETAIL_TYPE, CDC_SOURCE } from '#shared/events.js';
+import { CDC_DETAIL_TYPE, CDC_SOURCE } from '../../functions/shared/events.js';
 import { matchesPattern } from '../../local/services/events/pattern.js';
 import { readTemplate } from '../../local/template/parse.js';
 import { loadEvent } from '../helpers/events.js';

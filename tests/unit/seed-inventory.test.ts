@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { handler, seedInventory, type SeedInventoryDeps } from '../../functions/seed-inventory/handler.js';
-import { CloudFormationResponseError } from '#shared/errors.js';
+import { CloudFormationResponseError } from '../../functions/shared/errors.js';
 import { createTableLike, localDynamoDb } from '../helpers/dynamodb.js';
 import { loadEvent } from '../helpers/events.js';
 import { startRecordingServer, type RecordingServer } from '../helpers/http.js';

@@ -3,11 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { requireEnv, requireIntegerEnv } from '#shared/env.js';
-import { ConfigurationError, InvalidInputError } from '#shared/errors.js';
-import { getHeader } from '#shared/http.js';
-import { inventoryKey } from '#shared/keys.js';
-import { SIGNATURE_TOLERANCE_SECONDS, signWebhook, verifyWebhook } from '#shared/signature.js';
+import { requireEnv, requireIntegerEnv } from '../../functions/shared/env.js';
+import { ConfigurationError, InvalidInputError } from '../../functions/shared/errors.js';
+import { getHeader } from '../../functions/shared/http.js';
+import { inventoryKey } from '../../functions/shared/keys.js';
+import { SIGNATURE_TOLERANCE_SECONDS, signWebhook, verifyWebhook } from '../../functions/shared/signature.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
