@@ -7,7 +7,7 @@
  * script and `sam build` cannot drift apart. `sam build`'s own output, .aws-sam/build/, is left alone.
  */
 import { rmSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleFunction } from '../local/services/lambda/build.js';
 import { loadTemplate } from '../local/template/loader.js';
@@ -19,23 +19,38 @@ function kib(bytes: number): string {
   return `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
-async function main(): Promise<void> {
+/** A bundled function. */
+export interface BuiltFunction {
+  logicalId: string;
+  /** The module holding the handler, e.g. `dist/functions/CdcEnrichmentFunction/handler.mjs`. */
+  bundlePath: string;
+  bytes: number;
+}
+
+/** Bundles every function of template.yaml into `<outDir>/<LogicalId>/`, replacing what an earlier build left there. */
+export async function buildFunctions(outDir = OUT_DIR): Promise<BuiltFunction[]> {
   const { template, resourcesOfType } = loadTemplate(join(PROJECT_ROOT, 'template.yaml'));
-  const built = await Promise.all(resourcesOfType('AWS::Lambda::Function').map(async (logicalId) => {
+  return Promise.all(resourcesOfType('AWS::Lambda::Function').map(async (logicalId) => {
     const { Metadata = {}, Properties = {} } = template.Resources[logicalId]!;
     const { Code, Handler } = Properties as { Code: { LocalPath: string }; Handler: string };
-    const functionDir = join(OUT_DIR, logicalId);
+    const functionDir = join(outDir, logicalId);
     rmSync(functionDir, { recursive: true, force: true });
     const bundlePath = await bundleFunction(logicalId, Metadata, Code.LocalPath, Handler, functionDir);
     return { logicalId, bundlePath, bytes: statSync(bundlePath).size };
   }));
+}
+
+async function main(): Promise<void> {
+  const built = await buildFunctions();
   const width = Math.max(...built.map(({ logicalId }) => logicalId.length));
   for (const { logicalId, bundlePath, bytes } of built) {
     console.log(`${logicalId.padEnd(width)}  ${relative(PROJECT_ROOT, bundlePath)}  ${kib(bytes)}`);
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

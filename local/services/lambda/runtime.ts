@@ -162,8 +162,10 @@ class FunctionPool {
       workerData: setup,
       env: config.environment,
       // No tsx loader: Node 22 strips the worker's types itself, and a loader in every sandbox
-      // re-processed each bundle (about a second of CPU per sandbox, half of its memory).
-      execArgv: ['--enable-source-maps'],
+      // re-processed each bundle (about a second of CPU per sandbox, half of its memory). A worker
+      // ignores NODE_OPTIONS, so --enable-source-maps is passed on when the function's NODE_OPTIONS
+      // holds it, as Lambda's Node honours it there.
+      execArgv: (config.environment.NODE_OPTIONS ?? '').split(/\s+/).includes('--enable-source-maps') ? ['--enable-source-maps'] : [],
       stdout: true,
       stderr: true,
     });
