@@ -5,11 +5,15 @@
  * mapping refers to an invalid method response"); a gateway response whose statusCode is not a
  * string; and an `AWS::Serverless::Api` without OpenApiVersion, for which SAM also deploys a stage
  * named "Stage" that has none of the API's MethodSettings (its throttling can be bypassed there).
+ * And 3g: an API destination that calls an API of the same stack at its InvocationRateLimitPerSecond
+ * needs that API's stage throttle above the rate, with a burst of at least 2: the destination's
+ * limiter and the stage's token bucket are two clocks, so a call that arrives early at a stage
+ * with no headroom is a 429 (with parameters at their defaults; deploy-time values are not seen).
  */
 import { ImportError, parseOpenApi } from '../services/apigateway/openapi.js';
 import { intrinsicName, isJsonObject } from '../template/intrinsics.js';
 import type { Json } from '../template/parse.js';
-import type { CheckContext, Finding } from './context.js';
+import { asList, subText, type CheckContext, type Finding } from './context.js';
 
 /** The body with every intrinsic function replaced by a string, as the import sees resolved values. */
 function withIntrinsicsAsText(value: Json): Json {
@@ -59,7 +63,47 @@ function gatewayResponseStatuses(body: Json, where: string): Finding[] {
     }));
 }
 
-/** Checks 3a, 3b and the API parts of 3h. */
+/** A number, or a Ref to a parameter with a numeric default. */
+function numberOf(value: Json | undefined, context: CheckContext): number | undefined {
+  const resolved = isJsonObject(value) && intrinsicName(value) === 'Ref' ? context.refs[String(value.Ref)] : value;
+  const number = typeof resolved === 'string' && resolved.trim() !== '' ? Number(resolved) : resolved;
+  return typeof number === 'number' && Number.isFinite(number) ? number : undefined;
+}
+
+/** Check 3g: each API destination into a REST API of this stack against that API's stage throttle. */
+function destinationHeadroom(context: CheckContext): Finding[] {
+  const resources = context.transformed.Resources;
+  const findings: Finding[] = [];
+  for (const [id, resource] of Object.entries(resources)) {
+    if (resource.Type !== 'AWS::Events::ApiDestination') continue;
+    const properties = resource.Properties ?? {};
+    const rate = numberOf(properties.InvocationRateLimitPerSecond, context);
+    const endpoint = isJsonObject(properties.InvocationEndpoint) && intrinsicName(properties.InvocationEndpoint) === 'Fn::Sub'
+      ? subText(properties.InvocationEndpoint, {}, `Resources.${id}.Properties.InvocationEndpoint`) : undefined;
+    if (rate === undefined || endpoint === undefined) continue;
+    for (const [stageId, stage] of Object.entries(resources)) {
+      const restApi = stage.Type === 'AWS::ApiGateway::Stage' && isJsonObject(stage.Properties?.RestApiId) ? stage.Properties.RestApiId.Ref : undefined;
+      if (typeof restApi !== 'string' || !endpoint.startsWith(`https://${restApi}.execute-api.`)) continue;
+      asList(stage.Properties?.MethodSettings).forEach((setting, index) => {
+        if (!isJsonObject(setting) || setting.ResourcePath !== '/*' || setting.HttpMethod !== '*') return;
+        // A stage SAM generated is edited in its AWS::Serverless::Api.
+        const owner = context.template.Resources[restApi]?.Type === 'AWS::Serverless::Api' ? restApi : stageId;
+        const where = `Resources.${owner}.Properties.MethodSettings.${index}`;
+        const limit = numberOf(setting.ThrottlingRateLimit, context);
+        const burst = numberOf(setting.ThrottlingBurstLimit, context);
+        if (limit !== undefined && limit <= rate) {
+          findings.push({ severity: 'error', where: `${where}.ThrottlingRateLimit`, message: `${limit}/s leaves no headroom over ${id}'s InvocationRateLimitPerSecond (${rate}/s): a call that arrives early is refused with 429`, check: 'apis' });
+        }
+        if (burst !== undefined && burst < 2) {
+          findings.push({ severity: 'error', where: `${where}.ThrottlingBurstLimit`, message: `a burst of ${burst} refuses ${id}'s second call whenever two arrive together (429)`, check: 'apis' });
+        }
+      });
+    }
+  }
+  return findings;
+}
+
+/** Checks 3a, 3b, 3g and the API parts of 3h. */
 export function checkApis(context: CheckContext): Finding[] {
   const findings: Finding[] = [];
   for (const [id, resource] of Object.entries(context.template.Resources)) {
@@ -84,5 +128,5 @@ export function checkApis(context: CheckContext): Finding[] {
     }
     findings.push(...undeclaredStatuses(body, where), ...gatewayResponseStatuses(body, where));
   }
-  return findings;
+  return [...findings, ...destinationHeadroom(context)];
 }

@@ -9,7 +9,7 @@ import { applySamTransform, SAM_TRANSFORM } from '../template/sam.js';
 
 /** The checks, as named in findings. */
 export type CheckName =
-  | 'template' | 'spec' | 'references' | 'substitutions' | 'asl' | 'build' | 'names' | 'iam' | 'patterns' | 'mapping-templates' | 'log-groups' | 'apis';
+  | 'template' | 'spec' | 'references' | 'substitutions' | 'asl' | 'build' | 'names' | 'iam' | 'patterns' | 'mapping-templates' | 'log-groups' | 'apis' | 'input-transformers';
 
 /** One problem found in a template. */
 export interface Finding {

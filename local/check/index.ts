@@ -3,12 +3,14 @@
  * would only reveal later: (a) properties against the resource specification, (b) references,
  * (c) state machine definition substitutions, (d) Amazon States Language, (e) esbuild build
  * Metadata, (f) hard-coded physical names, (g) IAM wildcards, (h) EventBridge patterns and
- * (i) API Gateway mapping templates. Each check's module says what it covers and what not.
+ * (i) API Gateway mapping templates, then the defect classes of issue 7 (log groups, APIs, input
+ * transformers). Each check's module says what it covers and what not.
  */
 import { checkApis } from './apis.js';
 import { checkBuildMetadata } from './build.js';
 import { loadCheckContext, type CheckContext, type Finding } from './context.js';
 import { checkIamPolicies } from './iam.js';
+import { checkInputTransformers } from './input-transformers.js';
 import { checkLogGroups } from './log-groups.js';
 import { checkMappingTemplates } from './mapping-templates.js';
 import { checkPhysicalNames } from './names.js';
@@ -30,6 +32,7 @@ const CHECKS: Array<(context: CheckContext) => Finding[]> = [
   checkMappingTemplates,
   checkLogGroups,
   checkApis,
+  checkInputTransformers,
 ];
 
 /** Every finding for the template at `path`, errors first, each group in template order. */

@@ -9,7 +9,7 @@ function apiFindings(path: string): string[] {
 }
 
 describe('apis check', () => {
-  it('flags an undeclared response header, an undeclared status, a numeric gateway statusCode and a missing OpenApiVersion', () => {
+  it('flags an undeclared response header, an undeclared status, a numeric gateway statusCode, a missing OpenApiVersion and a provider throttle without headroom', () => {
     // Act
     const findings = apiFindings(FIXTURE);
 
@@ -20,6 +20,8 @@ describe('apis check', () => {
       expect.stringContaining(`${body}: Unable to put integration response on 'POST' for resource at path '/things'`),
       expect.stringContaining(`${body}.paths./things.post.x-amazon-apigateway-integration.responses.4\\d{2}: selects status 400, which has no method response`),
       `${body}.x-amazon-apigateway-gateway-responses.BAD_REQUEST_BODY.statusCode: a gateway response statusCode must be a string (e.g. '400')`,
+      "Resources.ProviderApi.Properties.MethodSettings.0.ThrottlingRateLimit: 5/s leaves no headroom over ProviderDestination's InvocationRateLimitPerSecond (5/s): a call that arrives early is refused with 429",
+      "Resources.ProviderApi.Properties.MethodSettings.0.ThrottlingBurstLimit: a burst of 1 refuses ProviderDestination's second call whenever two arrive together (429)",
     ]);
     expect(findings[1]).toContain('Invalid mapping expression parameter specified: method.response.header.Retry-After');
   }, SLOW);

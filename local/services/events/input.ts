@@ -38,7 +38,7 @@ export interface TargetInputContext {
   ingestionTime?: Date;
 }
 
-type PathSegment = string | number;
+export type PathSegment = string | number;
 
 type TemplatePart = { text: string } | { variable: string; quoted: boolean };
 
@@ -156,6 +156,16 @@ function parseTemplate(template: string): TemplatePart[] {
   return parts;
 }
 
+/**
+ * The placeholders of a JSON InputTemplate that stand outside a JSON string: an event that lacks
+ * their path leaves them empty, and the output is not JSON.
+ */
+export function unquotedJsonPlaceholders(template: string): string[] {
+  const parts = parseTemplate(template);
+  if (!isJsonTemplate(parts)) return [];
+  return parts.flatMap((part) => ('variable' in part && !part.quoted ? [part.variable] : []));
+}
+
 /** A template is JSON when it parses with its placeholders stood in for by neutral values. */
 function isJsonTemplate(parts: readonly TemplatePart[]): boolean {
   const probe = parts.map((part) => ('text' in part ? part.text : part.quoted ? '' : 'null')).join('');
@@ -186,7 +196,7 @@ function escapeForJsonString(text: string): string {
 }
 
 /** Parses the JSONPath subset EventBridge uses: `$`, `.name`, `['name']` / `["name"]`, `[index]`. */
-function parseJsonPath(path: string): PathSegment[] {
+export function parseJsonPath(path: string): PathSegment[] {
   const invalid = (): never => {
     throw new Error(`Invalid JSON path ${JSON.stringify(path)}`);
   };
