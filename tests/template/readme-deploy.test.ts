@@ -24,7 +24,7 @@ describe('README, Deploy to AWS', () => {
     // Prepare
     const { Parameters = {} } = readTemplate('template.yaml');
     const expected = Object.entries(Parameters).map(([name, parameter]) =>
-      (parameter.NoEcho === true || parameter.NoEcho === 'true' ? `Parameter ${name}:` : `Parameter ${name} [${String(parameter.Default)}]`));
+      (String(parameter.NoEcho) === 'true' ? `Parameter ${name}:` : `Parameter ${name} [${String(parameter.Default)}]`));
 
     // Act
     const prompts = guidedPrompts().filter((line) => line.startsWith('Parameter '));
