@@ -1,7 +1,7 @@
 /**
  * `wims`: run the template locally and operate it.
  *
- *   wims up [--in-memory] [--reset] [--port 3000] [--state-dir .wims] [--parameter Name=Value]…
+ *   wims up [--in-memory] [--reset] [--port 3000] [--state-dir .wims] [--parameter Name=Value]… [--verbose]
  *   wims invoke <FunctionLogicalId> -e events/<function>/<event>.json
  *   wims status
  *   wims replay [--archive <ArchiveLogicalId>] [--from <ISO time>] [--to <ISO time>]
@@ -13,11 +13,11 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startLocalStack, type LocalStack, type RuntimeOptions } from './runtime.js';
+import { startLocalStack, type LocalStack, type NotEmulated, type RuntimeOptions } from './runtime.js';
 import { startAdminServer, type StackStatus } from './admin.js';
 
 const USAGE = `usage:
-  wims up [--in-memory] [--reset] [--port 3000] [--state-dir .wims] [--parameter Name=Value]...
+  wims up [--in-memory] [--reset] [--port 3000] [--state-dir .wims] [--parameter Name=Value]... [--verbose]
   wims invoke <FunctionLogicalId> -e <event.json>
   wims status
   wims replay [--archive <ArchiveLogicalId>] [--from <ISO time>] [--to <ISO time>]
@@ -41,6 +41,7 @@ const { values: flags, positionals } = parseArgs({
     from: { type: 'string' },
     to: { type: 'string' },
     quiet: { type: 'boolean' },
+    verbose: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -55,7 +56,8 @@ function runtimeOptions(): RuntimeOptions {
     parameterOverrides[pair.slice(0, equals)] = pair.slice(equals + 1);
   }
   const port = Number(flags.port ?? process.env.WIMS_PORT ?? 3000);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port must be a TCP port, not ${flags.port}`);
+  // 0: ports the system chooses (printed at start-up).
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a TCP port (0: any free one), not ${flags.port}`);
   return {
     templatePath: flags.template ?? 'template.yaml',
     stateDir,
@@ -64,7 +66,18 @@ function runtimeOptions(): RuntimeOptions {
     apiPort: port,
     parameterOverrides,
     log: flags.quiet ? undefined : (component, message) => console.log(`  [${component}] ${message}`),
+    verbose: flags.verbose ?? false,
   };
+}
+
+/** One line: each setting the runtime does not emulate, with the resources that have it. */
+function notEmulatedLine(reports: readonly NotEmulated[]): string | undefined {
+  const byFeature = new Map<string, string[]>();
+  for (const { logicalId, features } of reports) {
+    for (const feature of features) byFeature.set(feature, [...(byFeature.get(feature) ?? []), logicalId]);
+  }
+  if (byFeature.size === 0) return undefined;
+  return `  not emulated: ${[...byFeature].map(([feature, ids]) => `${feature} (${ids.join(', ')})`).join('; ')}`;
 }
 
 async function up(): Promise<void> {
@@ -86,6 +99,8 @@ async function up(): Promise<void> {
   console.log(`  DynamoDB endpoint          ${stack.endpoints.dynamodb}   (aws dynamodb scan --endpoint-url ${stack.endpoints.dynamodb} --table-name ${stack.outputs.TableName ?? '<table>'})`);
   console.log(`  SQS/SNS endpoint           ${stack.endpoints.sqs}`);
   console.log(`  E-mail outbox              ${stack.outboxDir}`);
+  const notEmulated = notEmulatedLine(stack.notEmulated);
+  if (notEmulated && !flags.quiet) console.log(notEmulated);
   console.log(`ready in ${(stack.startupMs / 1000).toFixed(1)} s — Ctrl-C stops everything`);
   let stopping = false;
   const shutdown = (): void => {

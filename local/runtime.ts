@@ -44,7 +44,16 @@ export interface RuntimeOptions {
   stackName?: string;
   region?: string;
   accountId?: string;
+  /** Diagnostics: what went wrong, or will. */
   log?: (component: string, message: string) => void;
+  /** Also pass start-up progress (each resource created) to `log`. */
+  verbose?: boolean;
+}
+
+/** Settings the template gives that the local runtime accepts without emulating, by resource. */
+export interface NotEmulated {
+  logicalId: string;
+  features: readonly string[];
 }
 
 /** A running local stack. */
@@ -63,6 +72,7 @@ export interface LocalStack {
   logs: LogStore;
   outboxDir: string;
   startupMs: number;
+  notEmulated: readonly NotEmulated[];
   /** Billable units since start, per AWS service (what AWS would bill; see services/usage.ts). */
   usage(): UsageReport;
   /** This Node process and the DynamoDB Local Java process, e.g. for sampling memory. */
@@ -81,10 +91,20 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
   const accountId = options.accountId ?? '000000000000';
   const stackName = options.stackName ?? 'wims-local';
   const log = options.log ?? (() => undefined);
+  const notEmulated: NotEmulated[] = [];
 
   const template = loadTemplate(templatePath, { parameterOverrides: options.parameterOverrides, region, accountId, stackName });
   const stopSteps: Array<() => Promise<void> | void> = [];
-  const context: RuntimeContext = { region, accountId, stackName, stateDir, onStop: (step) => stopSteps.push(step), log };
+  const context: RuntimeContext = {
+    region,
+    accountId,
+    stackName,
+    stateDir,
+    onStop: (step) => stopSteps.push(step),
+    log,
+    progress: options.verbose ? log : () => undefined,
+    notEmulated: (logicalId, features) => void notEmulated.push({ logicalId, features }),
+  };
   const stop = async (): Promise<void> => {
     for (const step of stopSteps.splice(0).reverse()) {
       await Promise.resolve().then(step).catch((error: Error) => log('runtime', `stop step failed: ${error.message}`));
@@ -208,6 +228,7 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
       logs,
       outboxDir: messaging.outboxDir,
       startupMs,
+      notEmulated,
       usage: () => usageMeter.usage(),
       processIds: () => [process.pid, dynamodb.pid],
       stop,

@@ -4,7 +4,7 @@
  * strings, so numbers and booleans also accept their string forms, as CloudFormation does.
  */
 import type { Json } from '../template/parse.js';
-import type { ResolvedResource } from './provider.js';
+import type { ResolvedResource, RuntimeContext } from './provider.js';
 
 /** A property the local runtime cannot honour, or one of the wrong shape. */
 export class ResourcePropertyError extends Error {
@@ -16,22 +16,27 @@ export function where(resource: ResolvedResource, path: string): string {
   return `${resource.logicalId} (${resource.type}) property ${path}`;
 }
 
+/** Properties that change nothing a running resource does, accepted on every type and never reported. */
+const INERT_PROPERTIES = ['Description', 'Tags'];
+
 /**
  * Throws for any property outside `supported` and `ignored`, so that settings which would change
- * behaviour are never silently dropped. Returns the `ignored` properties present, for logging.
+ * behaviour are never silently dropped; the `ignored` ones present are reported as not emulated.
  */
 export function checkProperties(
   resource: ResolvedResource,
   supported: readonly string[],
   ignored: readonly string[],
-): string[] {
-  const present = Object.keys(resource.properties);
+  context: Pick<RuntimeContext, 'notEmulated'>,
+): void {
+  const present = Object.keys(resource.properties).filter((name) => !INERT_PROPERTIES.includes(name));
   for (const name of present) {
     if (!supported.includes(name) && !ignored.includes(name)) {
       throw new ResourcePropertyError(`${where(resource, name)} is not supported by the local runtime`);
     }
   }
-  return present.filter((name) => ignored.includes(name));
+  const notEmulated = present.filter((name) => ignored.includes(name));
+  if (notEmulated.length > 0) context.notEmulated(resource.logicalId, notEmulated);
 }
 
 function fail(label: string, expected: string, value: Json | undefined): never {

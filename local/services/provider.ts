@@ -30,8 +30,12 @@ export interface RuntimeContext {
   stateDir: string | undefined;
   /** Registers a clean-up step; steps run in reverse order when the runtime stops. */
   onStop(step: () => Promise<void> | void): void;
-  /** One-line, human-readable progress and diagnostics. */
+  /** One-line, human-readable diagnostics: what went wrong, or will. */
   log(component: string, message: string): void;
+  /** One-line start-up progress (a resource created), shown only when asked for. */
+  progress(component: string, message: string): void;
+  /** Records settings of a resource the local runtime accepts but does not emulate (RoleArn, tracing, …). */
+  notEmulated(logicalId: string, features: readonly string[]): void;
 }
 
 /** Creates resources of one CloudFormation type. */

@@ -26,16 +26,16 @@ import { OpenApiError, parseOpenApi, resourceId, shortId } from './openapi.js';
 import type { ApiGatewayService } from './server.js';
 import type { ThrottleSetting } from './throttle.js';
 
-const REST_API_SUPPORTED = ['Body', 'Name', 'Description'];
+const REST_API_SUPPORTED = ['Body', 'Name'];
 const REST_API_IGNORED = [
-  'EndpointConfiguration', 'Parameters', 'FailOnWarnings', 'Mode', 'Tags', 'Policy',
+  'EndpointConfiguration', 'Parameters', 'FailOnWarnings', 'Mode', 'Policy',
   'DisableExecuteApiEndpoint', 'ApiKeySourceType', 'MinimumCompressionSize',
 ];
 const DEPLOYMENT_SUPPORTED = ['RestApiId', 'StageName'];
-const DEPLOYMENT_IGNORED = ['Description'];
+const DEPLOYMENT_IGNORED: string[] = [];
 const STAGE_SUPPORTED = ['RestApiId', 'StageName', 'DeploymentId', 'MethodSettings', 'Variables'];
 const STAGE_IGNORED = [
-  'Description', 'TracingEnabled', 'Tags', 'CacheClusterEnabled', 'CacheClusterSize', 'AccessLogSetting',
+  'TracingEnabled', 'CacheClusterEnabled', 'CacheClusterSize', 'AccessLogSetting',
   'ClientCertificateId', 'DocumentationVersion',
 ];
 const METHOD_SETTING_KEYS = [
@@ -48,15 +48,11 @@ export function createApiGatewayProviders(service: ApiGatewayService): ResourceP
   return [restApiProvider(service), deploymentProvider(service), stageProvider(service)];
 }
 
-function logIgnored(resource: ResolvedResource, ignored: string[], context: RuntimeContext): void {
-  if (ignored.length > 0) context.log('apigateway', `${resource.logicalId}: ignored locally: ${ignored.join(', ')}`);
-}
-
 function restApiProvider(service: ApiGatewayService): ResourceProvider {
   return {
     type: 'AWS::ApiGateway::RestApi',
     async create(resource: ResolvedResource, context: RuntimeContext): Promise<DeployedResource> {
-      logIgnored(resource, checkProperties(resource, REST_API_SUPPORTED, REST_API_IGNORED), context);
+      checkProperties(resource, REST_API_SUPPORTED, REST_API_IGNORED, context);
       const body = resource.properties.Body;
       if (body === undefined) throw new ResourcePropertyError(`${where(resource, 'Body')} is required: the local runtime serves APIs defined by an OpenAPI body`);
       const apiId = shortId(`${context.stackName}/${resource.logicalId}`);
@@ -89,13 +85,13 @@ function deploymentProvider(service: ApiGatewayService): ResourceProvider {
   return {
     type: 'AWS::ApiGateway::Deployment',
     async create(resource: ResolvedResource, context: RuntimeContext): Promise<DeployedResource> {
-      logIgnored(resource, checkProperties(resource, DEPLOYMENT_SUPPORTED, DEPLOYMENT_IGNORED), context);
+      checkProperties(resource, DEPLOYMENT_SUPPORTED, DEPLOYMENT_IGNORED, context);
       const apiId = restApiId(resource, service);
       const stageName = resource.properties.StageName;
       // A Deployment's StageName creates a stage without settings, as on AWS.
       if (stageName !== undefined) {
         const url = await service.addStage(apiId, { name: expectString(stageName, where(resource, 'StageName')), variables: {}, throttle: [], primary: false });
-        context.log('apigateway', `${resource.logicalId}: serving ${url}`);
+        context.progress('apigateway', `${resource.logicalId}: serving ${url}`);
       }
       return { physicalId: shortId(`${apiId}/${resource.logicalId}`), attributes: {} };
     },
@@ -106,7 +102,7 @@ function stageProvider(service: ApiGatewayService): ResourceProvider {
   return {
     type: 'AWS::ApiGateway::Stage',
     async create(resource: ResolvedResource, context: RuntimeContext): Promise<DeployedResource> {
-      logIgnored(resource, checkProperties(resource, STAGE_SUPPORTED, STAGE_IGNORED), context);
+      checkProperties(resource, STAGE_SUPPORTED, STAGE_IGNORED, context);
       const apiId = restApiId(resource, service);
       const name = expectString(resource.properties.StageName, where(resource, 'StageName'));
       const variables: Record<string, string> = {};
@@ -114,7 +110,7 @@ function stageProvider(service: ApiGatewayService): ResourceProvider {
         variables[key] = expectString(value, where(resource, `Variables.${key}`));
       }
       const url = await service.addStage(apiId, { name, variables, throttle: methodSettings(resource), primary: true });
-      context.log('apigateway', `${resource.logicalId}: serving ${url}`);
+      context.progress('apigateway', `${resource.logicalId}: serving ${url}`);
       return { physicalId: name, attributes: {} };
     },
   };

@@ -138,7 +138,7 @@ export function createCustomResourceProvider(
         mkdirSync(context.stateDir!, { recursive: true });
         writeFileSync(recordFile, `${JSON.stringify(records, null, 2)}\n`);
       }
-      context.log('cloudformation', `${resource.logicalId}: ${request.RequestType} succeeded`);
+      context.progress('cloudformation', `${resource.logicalId}: ${request.RequestType} succeeded`);
       return { physicalId, attributes: data };
     },
   };

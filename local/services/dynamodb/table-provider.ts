@@ -54,7 +54,7 @@ const SUPPORTED = [
   'GlobalSecondaryIndexes', 'LocalSecondaryIndexes', 'StreamSpecification', 'TimeToLiveSpecification',
 ];
 const IGNORED = [
-  'Tags', 'PointInTimeRecoverySpecification', 'SSESpecification', 'DeletionProtectionEnabled',
+  'PointInTimeRecoverySpecification', 'SSESpecification', 'DeletionProtectionEnabled',
   'ContributorInsightsSpecification', 'TableClass', 'OnDemandThroughput', 'WarmThroughput', 'ResourcePolicy',
 ];
 /** Index settings that change nothing locally. */
@@ -202,7 +202,7 @@ export function createTableProvider(dynamodb: { endpoint: string }): ResourcePro
   return {
     type: 'AWS::DynamoDB::Table',
     async create(resource: ResolvedResource, context: RuntimeContext): Promise<DeployedResource> {
-      const ignored = checkProperties(resource, SUPPORTED, IGNORED);
+      checkProperties(resource, SUPPORTED, IGNORED, context);
       const input = createTableInput(resource, context.stackName);
       const tableName = input.TableName;
       const ttlAttribute = new TableProperties(resource).ttlAttribute(resource.properties.TimeToLiveSpecification);
@@ -211,7 +211,7 @@ export function createTableProvider(dynamodb: { endpoint: string }): ResourcePro
         let table: TableDescription | undefined;
         try {
           table = (await client.send(new CreateTableCommand(input))).TableDescription;
-          context.log('dynamodb', `created table ${tableName}`);
+          context.progress('dynamodb', `created table ${tableName}`);
         } catch (error) {
           if (!(error instanceof ResourceInUseException)) {
             throw new Error(`${resource.logicalId} (AWS::DynamoDB::Table): CreateTable ${tableName} failed: ${(error as Error).message}`, { cause: error });
@@ -219,10 +219,10 @@ export function createTableProvider(dynamodb: { endpoint: string }): ResourcePro
           table = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
           if (table) table = await addMissingIndexes(client, table, input, context);
           const differences = table && drift(table, input);
-          context.log('dynamodb', `kept existing table ${tableName}${differences ? ` (differs from the template in ${differences}; delete the state folder to recreate it)` : ''}`);
+          if (differences) context.log('dynamodb', `kept existing table ${tableName}, which differs from the template in ${differences}; delete the state folder to recreate it`);
+          else context.progress('dynamodb', `kept existing table ${tableName}`);
         }
         if (ttlAttribute !== undefined) await enableTtl(client, tableName, ttlAttribute);
-        if (ignored.length > 0) context.log('dynamodb', `${resource.logicalId}: ignored locally: ${ignored.join(', ')}`);
         if (!table?.TableArn) throw new Error(`${resource.logicalId} (AWS::DynamoDB::Table): DynamoDB Local returned no description of ${tableName}`);
         const attributes: Record<string, string> = { Arn: table.TableArn };
         if (table.LatestStreamArn) attributes.StreamArn = table.LatestStreamArn;
@@ -255,7 +255,7 @@ async function addMissingIndexes(client: DynamoDBClient, table: TableDescription
       const created = Table?.GlobalSecondaryIndexes?.find((candidate) => candidate.IndexName === index.IndexName);
       return created?.IndexStatus === 'ACTIVE' && Table;
     }, { timeoutMs: 60_000, intervalMs: 200, description: `index ${index.IndexName} of ${wanted.TableName} ACTIVE` });
-    context.log('dynamodb', `added index ${index.IndexName} to the existing table ${wanted.TableName}`);
+    context.progress('dynamodb', `added index ${index.IndexName} to the existing table ${wanted.TableName}`);
   }
   return description;
 }

@@ -49,11 +49,11 @@ const TARGET_KEYS = [
 /** One provider per EventBridge (and EventSchemas) resource type. */
 export function eventsProviders(events: EventBridgeService): ResourceProvider[] {
   return [
-    provider('AWS::Events::EventBus', ['Name'], ['Description', 'Tags', 'KmsKeyIdentifier', 'Policy', 'DeadLetterConfig', 'LogConfig'], (resource) => {
+    provider('AWS::Events::EventBus', ['Name'], ['KmsKeyIdentifier', 'Policy', 'DeadLetterConfig', 'LogConfig'], (resource) => {
       const bus = events.createEventBus(expectString(resource.properties.Name, where(resource, 'Name')));
       return { physicalId: bus.name, attributes: { Arn: bus.arn, Name: bus.name } };
     }),
-    provider('AWS::Events::Rule', ['Name', 'EventBusName', 'EventPattern', 'State', 'Targets'], ['Description', 'RoleArn', 'Tags'], (resource, context) => {
+    provider('AWS::Events::Rule', ['Name', 'EventBusName', 'EventPattern', 'State', 'Targets'], ['RoleArn'], (resource, context) => {
       const p = resource.properties;
       const name = nameOf(resource, 'Name', context.stackName, MAX_NAME);
       if (p.EventPattern === undefined) throw new ResourcePropertyError(`${where(resource, 'EventPattern')} is required locally (scheduled rules are not supported)`);
@@ -75,7 +75,7 @@ export function eventsProviders(events: EventBridgeService): ResourceProvider[] 
       events.putTargets({ Rule: rule.name, EventBusName: rule.busName, Targets: targets });
       return { physicalId: rule.busName === 'default' ? rule.name : `${rule.busName}|${rule.name}`, attributes: { Arn: rule.arn } };
     }),
-    provider('AWS::Events::Archive', ['ArchiveName', 'SourceArn', 'EventPattern', 'RetentionDays'], ['Description', 'KmsKeyIdentifier'], (resource, context) => {
+    provider('AWS::Events::Archive', ['ArchiveName', 'SourceArn', 'EventPattern', 'RetentionDays'], ['KmsKeyIdentifier'], (resource, context) => {
       const p = resource.properties;
       const archive = events.createArchive({
         ArchiveName: nameOf(resource, 'ArchiveName', context.stackName, MAX_ARCHIVE_NAME),
@@ -85,7 +85,7 @@ export function eventsProviders(events: EventBridgeService): ResourceProvider[] 
       });
       return { physicalId: archive.name, attributes: { Arn: archive.arn, ArchiveName: archive.name } };
     }),
-    provider('AWS::Events::Connection', ['Name', 'AuthorizationType', 'AuthParameters'], ['Description', 'KmsKeyIdentifier'], (resource, context) => {
+    provider('AWS::Events::Connection', ['Name', 'AuthorizationType', 'AuthParameters'], ['KmsKeyIdentifier'], (resource, context) => {
       const connection = events.apiDestinations.createConnection({
         Name: nameOf(resource, 'Name', context.stackName, MAX_NAME),
         AuthorizationType: expectString(resource.properties.AuthorizationType, where(resource, 'AuthorizationType')),
@@ -93,7 +93,7 @@ export function eventsProviders(events: EventBridgeService): ResourceProvider[] 
       });
       return { physicalId: connection.name, attributes: { Arn: connection.arn, SecretArn: connection.secretArn } };
     }),
-    provider('AWS::Events::ApiDestination', ['Name', 'ConnectionArn', 'HttpMethod', 'InvocationEndpoint', 'InvocationRateLimitPerSecond'], ['Description'], (resource, context) => {
+    provider('AWS::Events::ApiDestination', ['Name', 'ConnectionArn', 'HttpMethod', 'InvocationEndpoint', 'InvocationRateLimitPerSecond'], [], (resource, context) => {
       const p = resource.properties;
       const destination = events.apiDestinations.createApiDestination({
         Name: nameOf(resource, 'Name', context.stackName, MAX_NAME),
@@ -106,17 +106,17 @@ export function eventsProviders(events: EventBridgeService): ResourceProvider[] 
       });
       return { physicalId: destination.name, attributes: { Arn: destination.arn } };
     }),
-    provider('AWS::EventSchemas::Discoverer', ['SourceArn'], ['Description', 'CrossAccount', 'Tags'], (resource, context) => {
+    provider('AWS::EventSchemas::Discoverer', ['SourceArn'], ['CrossAccount'], (resource, context) => {
       const source = expectString(resource.properties.SourceArn, where(resource, 'SourceArn'));
       const id = `events-event-bus-${source.slice(source.lastIndexOf('/') + 1)}`;
       const arn = `arn:aws:schemas:${context.region}:${context.accountId}:discoverer/${id}`;
-      context.log('events', `${resource.logicalId}: schema discovery is not available locally; no schemas are discovered`);
+      context.notEmulated(resource.logicalId, ['schema discovery']);
       return { physicalId: arn, attributes: { DiscovererArn: arn, DiscovererId: id } };
     }),
   ];
 }
 
-/** A provider that checks the properties, logs ignored ones and names the resource in every error. */
+/** A provider that checks the properties, reports ignored ones and names the resource in every error. */
 function provider(
   type: string,
   supported: readonly string[],
@@ -126,8 +126,7 @@ function provider(
   return {
     type,
     async create(resource, context) {
-      const skipped = checkProperties(resource, supported, ignored);
-      if (skipped.length > 0) context.log('events', `${resource.logicalId}: ignored locally: ${skipped.join(', ')}`);
+      checkProperties(resource, supported, ignored, context);
       try {
         return create(resource, context);
       } catch (error) {

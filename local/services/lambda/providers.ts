@@ -120,7 +120,8 @@ export function createEventSourceMappingProvider(runtime: LambdaRuntime, engines
 /** `AWS::Lambda::Permission`: accepted; resource policies are not enforced locally. */
 export const permissionProvider: ResourceProvider = {
   type: 'AWS::Lambda::Permission',
-  async create(resource: ResolvedResource): Promise<DeployedResource> {
+  async create(resource: ResolvedResource, context: RuntimeContext): Promise<DeployedResource> {
+    context.notEmulated(resource.logicalId, ['resource policy']);
     return { physicalId: `${resource.logicalId}-local`, attributes: {} };
   },
 };

@@ -30,7 +30,7 @@ const NUMERIC_ATTRIBUTES = [
 const JSON_ATTRIBUTES = ['RedrivePolicy', 'RedriveAllowPolicy'];
 const SUPPORTED = ['QueueName', 'FifoQueue', 'ContentBasedDeduplication', ...NUMERIC_ATTRIBUTES, ...JSON_ATTRIBUTES];
 const IGNORED = [
-  'Tags', 'KmsMasterKeyId', 'KmsDataKeyReusePeriodSeconds', 'SqsManagedSseEnabled', 'DeduplicationScope', 'FifoThroughputLimit',
+  'KmsMasterKeyId', 'KmsDataKeyReusePeriodSeconds', 'SqsManagedSseEnabled', 'DeduplicationScope', 'FifoThroughputLimit',
 ];
 
 /** A policy property as the JSON string the API wants; `maxReceiveCount` becomes a number even if given as a string. */
@@ -67,7 +67,7 @@ export function createQueueProvider(messaging: Pick<Messaging, 'endpoint'>): Res
   return {
     type: 'AWS::SQS::Queue',
     async create(resource: ResolvedResource, context: RuntimeContext): Promise<DeployedResource> {
-      const ignored = checkProperties(resource, SUPPORTED, IGNORED);
+      checkProperties(resource, SUPPORTED, IGNORED, context);
       const attributes = queueAttributes(resource);
       const queueName = resourceName(resource, 'QueueName', context.stackName, attributes.FifoQueue === 'true' ? '.fifo' : '');
       const client = new SQSClient(localClientConfig(messaging.endpoint, context.region));
@@ -80,7 +80,7 @@ export function createQueueProvider(messaging: Pick<Messaging, 'endpoint'>): Res
         if (queueUrl === undefined || created?.QueueArn === undefined) {
           throw new Error(`${resource.logicalId} (AWS::SQS::Queue): fauxqs returned no URL or ARN for ${queueName}`);
         }
-        context.log('sqs', `created queue ${queueName}${ignored.length > 0 ? ` (ignored locally: ${ignored.join(', ')})` : ''}`);
+        context.progress('sqs', `created queue ${queueName}`);
         return { physicalId: queueUrl, attributes: { Arn: created.QueueArn, QueueName: queueName, QueueUrl: queueUrl } };
       } finally {
         client.destroy();
@@ -97,7 +97,7 @@ export function createPolicyProvider(type: string): ResourceProvider {
   return {
     type,
     async create(resource: ResolvedResource, context: RuntimeContext): Promise<DeployedResource> {
-      context.log('policy', `${resource.logicalId} (${type}) accepted; resource policies are not enforced locally`);
+      context.notEmulated(resource.logicalId, ['resource policy']);
       return { physicalId: `${context.stackName}-${resource.logicalId}`, attributes: {} };
     },
   };

@@ -89,7 +89,7 @@ type Sink = (envelope: SnsEnvelope) => Promise<void>;
 
 const TOPIC_SUPPORTED = ['TopicName', 'Subscription', 'FifoTopic', 'ContentBasedDeduplication', 'DisplayName'];
 const TOPIC_IGNORED = [
-  'Tags', 'KmsMasterKeyId', 'DataProtectionPolicy', 'DeliveryStatusLogging', 'SignatureVersion', 'TracingConfig',
+  'KmsMasterKeyId', 'DataProtectionPolicy', 'DeliveryStatusLogging', 'SignatureVersion', 'TracingConfig',
   'FifoThroughputScope',
 ];
 const SUBSCRIPTION_SUPPORTED = [
@@ -271,7 +271,7 @@ export function createTopicProvider(messaging: MessagingEndpoint, sinks: SnsSink
   return {
     type: 'AWS::SNS::Topic',
     async create(resource: ResolvedResource, context: RuntimeContext): Promise<DeployedResource> {
-      const ignored = checkProperties(resource, TOPIC_SUPPORTED, TOPIC_IGNORED);
+      checkProperties(resource, TOPIC_SUPPORTED, TOPIC_IGNORED, context);
       const p = resource.properties;
       const attributes: Record<string, string> = {};
       for (const name of ['FifoTopic', 'ContentBasedDeduplication']) {
@@ -304,7 +304,7 @@ export function createTopicProvider(messaging: MessagingEndpoint, sinks: SnsSink
           path,
         });
       }
-      context.log('sns', `created topic ${topicName}${ignored.length > 0 ? ` (ignored locally: ${ignored.join(', ')})` : ''}`);
+      context.progress('sns', `created topic ${topicName}`);
       return { physicalId: topicArn, attributes: { TopicArn: topicArn, TopicName: topicName } };
     },
   };
@@ -315,7 +315,7 @@ export function createSubscriptionProvider(messaging: MessagingEndpoint, sinks: 
   return {
     type: 'AWS::SNS::Subscription',
     async create(resource: ResolvedResource, context: RuntimeContext): Promise<DeployedResource> {
-      checkProperties(resource, SUBSCRIPTION_SUPPORTED, SUBSCRIPTION_IGNORED);
+      checkProperties(resource, SUBSCRIPTION_SUPPORTED, SUBSCRIPTION_IGNORED, context);
       const p = resource.properties;
       const subscriptionArn = await subscribe(messaging, sinks, resource, context, {
         topicArn: expectString(p.TopicArn, where(resource, 'TopicArn')),

@@ -54,7 +54,7 @@ export type { ExecutionRecord, ExecutionStatus, HistoryEvent, StateMachineCounte
 export type { LambdaInvocationResult, LambdaInvoker, PutEvents, SdkSender } from './integrations.js';
 
 const SUPPORTED = ['DefinitionString', 'Definition', 'DefinitionSubstitutions', 'StateMachineName', 'StateMachineType', 'LoggingConfiguration'];
-const IGNORED = ['RoleArn', 'TracingConfiguration', 'Tags', 'EncryptionConfiguration'];
+const IGNORED = ['RoleArn', 'TracingConfiguration', 'EncryptionConfiguration'];
 
 /** Options of {@link StepFunctionsProvider}; a Task needing a service that is not given is refused at create time. */
 export interface StepFunctionsProviderOptions {
@@ -119,7 +119,7 @@ export class StepFunctionsProvider implements ResourceProvider {
       context.onStop(() => this.madeClients.forEach((client) => client.destroy()));
       this.stopRegistered = true;
     }
-    const ignored = checkProperties(resource, SUPPORTED, IGNORED);
+    checkProperties(resource, SUPPORTED, IGNORED, context);
     const { properties } = resource;
     const name =
       properties.StateMachineName === undefined
@@ -132,9 +132,8 @@ export class StepFunctionsProvider implements ResourceProvider {
     const logging = loggingOf(resource);
     this.registry.register({ arn, name, type, definition, tasks: bindTasks(definition, this.services, label), logging });
     context.onStop(() => this.registry.remove(arn));
-    if (ignored.length > 0) context.log('stepfunctions', `${resource.logicalId}: ignored locally: ${ignored.join(', ')}`);
     if (logging && !this.options.logs) context.log('stepfunctions', `${resource.logicalId}: no log store given, its ${logging.level} log lines are not written`);
-    context.log('stepfunctions', `created ${type} state machine ${name}`);
+    context.progress('stepfunctions', `created ${type} state machine ${name}`);
     return { physicalId: arn, attributes: { Arn: arn, Name: name } };
   }
 }

@@ -15,6 +15,7 @@ import { ApiGatewayService } from '../../../local/services/apigateway/server.js'
 import { LogStore } from '../../../local/services/logs/store.js';
 import type { ResourceProvider, RuntimeContext } from '../../../local/services/provider.js';
 import type { Json } from '../../../local/template/parse.js';
+import { testRuntimeContext } from '../../helpers/runtime-context.js';
 
 const fixture = (name: string): Json => parse(readFileSync(fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url)), 'utf8')) as Json;
 
@@ -22,14 +23,7 @@ let workDir: string;
 let service: ApiGatewayService;
 let providers: Map<string, ResourceProvider>;
 const runtimeLog: string[] = [];
-const context: RuntimeContext = {
-  region: 'us-east-1',
-  accountId: '123456789012',
-  stackName: 'mapping-checks-test',
-  stateDir: undefined,
-  onStop: () => undefined,
-  log: (component, message) => runtimeLog.push(`${component}: ${message}`),
-};
+const context: RuntimeContext = testRuntimeContext({ stackName: 'mapping-checks-test', logged: runtimeLog });
 
 async function deploy(logicalId: string, body: Json): Promise<string> {
   const create = (type: string, id: string, properties: Record<string, Json>) =>

@@ -18,6 +18,7 @@ import { LogStore } from '../../../local/services/logs/store.js';
 import type { ResourceProvider, RuntimeContext } from '../../../local/services/provider.js';
 import type { Json } from '../../../local/template/parse.js';
 import { startRecordingServer, type RecordingServer } from '../../helpers/http.js';
+import { testRuntimeContext } from '../../helpers/runtime-context.js';
 
 const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
@@ -94,14 +95,7 @@ beforeAll(async () => {
   });
   const body = parse(readFileSync(FIXTURE, 'utf8').replaceAll('__HTTP_BACKEND__', backend.url)) as Json;
   const providers = new Map(service.providers().map((provider): [string, ResourceProvider] => [provider.type, provider]));
-  const context: RuntimeContext = {
-    region: REGION,
-    accountId: ACCOUNT,
-    stackName: 'apigateway-test',
-    stateDir: undefined,
-    onStop: () => undefined,
-    log: (component, message) => runtimeLog.push(`${component}: ${message}`),
-  };
+  const context: RuntimeContext = testRuntimeContext({ region: REGION, accountId: ACCOUNT, stackName: 'apigateway-test', logged: runtimeLog });
   const create = (type: string, logicalId: string, properties: Record<string, Json>) =>
     providers.get(type)!.create({ logicalId, type, properties, metadata: {} }, context);
 
@@ -156,7 +150,7 @@ describe('deployment', () => {
     expect(service.endpoints()).toEqual({ [apiId]: rootUrl });
     expect(rootUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(service.urls()).toEqual([{ logicalId: 'FixtureApi', apiId, stage: 'test', url: `${rootUrl}/test` }]);
-    expect(runtimeLog).toContain('apigateway: FixtureApi: ignored locally: EndpointConfiguration');
+    expect(runtimeLog).toContain('not emulated: FixtureApi: EndpointConfiguration');
   });
 });
 

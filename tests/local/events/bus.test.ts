@@ -29,6 +29,7 @@ import type { RuntimeContext } from '../../../local/services/provider.js';
 import type { Json } from '../../../local/template/parse.js';
 import { MESSAGING_ACCOUNT_ID, startMessaging, type Messaging } from '../../../local/services/messaging/engine.js';
 import { TargetDispatcher } from '../../../local/services/targets.js';
+import { testRuntimeContext } from '../../helpers/runtime-context.js';
 
 const region = 'us-east-1';
 const accountId = MESSAGING_ACCOUNT_ID;
@@ -443,9 +444,7 @@ describe('EventBridgeService PutEvents validation', () => {
 });
 
 describe('EventBridge resource providers', () => {
-  const context: RuntimeContext = {
-    region, accountId, stackName: 'wims-local', stateDir: undefined, onStop: () => undefined, log: () => undefined,
-  };
+  const context: RuntimeContext = testRuntimeContext({ region, accountId, stackName: 'wims-local' });
   const create = (type: string, logicalId: string, properties: Record<string, Json>) => {
     const provider = eventsProviders(events).find((candidate) => candidate.type === type);
     if (provider === undefined) throw new Error(`no provider for ${type}`);

@@ -14,6 +14,7 @@ import { eventsProviders } from '../../../local/services/events/providers.js';
 import { LogStore } from '../../../local/services/logs/store.js';
 import type { RuntimeContext } from '../../../local/services/provider.js';
 import { TargetDispatcher } from '../../../local/services/targets.js';
+import { testRuntimeContext } from '../../helpers/runtime-context.js';
 
 const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
@@ -35,10 +36,7 @@ afterAll(() => {
 
 test('a :* log group target warns at start and receives nothing; the ARN without :* receives the event', async () => {
   // Prepare
-  const context: RuntimeContext = {
-    region: REGION, accountId: ACCOUNT, stackName: 'log-group-target-test', stateDir: undefined,
-    onStop: () => undefined, log: (component, message) => runtimeLog.push(`${component}: ${message}`),
-  };
+  const context: RuntimeContext = testRuntimeContext({ region: REGION, accountId: ACCOUNT, stackName: 'log-group-target-test', logged: runtimeLog });
   const ruleProvider = eventsProviders(events).find((provider) => provider.type === 'AWS::Events::Rule')!;
   await ruleProvider.create({
     logicalId: 'LogEverythingRule',

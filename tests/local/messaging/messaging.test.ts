@@ -22,6 +22,7 @@ import {
   type SnsEnvelope,
 } from '../../../local/services/messaging/topic-provider.js';
 import type { SNSEvent } from 'aws-lambda';
+import { testRuntimeContext } from '../../helpers/runtime-context.js';
 
 const REGION = 'eu-west-1';
 const ACCOUNT = '123456789012';
@@ -37,9 +38,8 @@ describe('SQS and SNS on fauxqs', () => {
   let stateDir: string;
   const stopSteps: Array<() => Promise<void> | void> = [];
   const context = (): RuntimeContext => ({
-    region: REGION, accountId: ACCOUNT, stackName: 'wims-test', stateDir,
-    onStop: (step) => stopSteps.push(step),
-    log: () => undefined,
+    ...testRuntimeContext({ region: REGION, accountId: ACCOUNT, stackName: 'wims-test', stateDir }),
+    onStop: (step) => void stopSteps.push(step),
   });
 
   beforeAll(async () => {

@@ -2,26 +2,14 @@
 import { readFileSync } from 'node:fs';
 import type { Json } from '../../../local/template/parse.js';
 import type { ResolvedResource, RuntimeContext } from '../../../local/services/provider.js';
+import { testRuntimeContext } from '../../helpers/runtime-context.js';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT = '123456789012';
 
 /** A runtime context whose clean-up steps the test runs with `stop()`; `logged` collects its log lines. */
 export function testContext(): RuntimeContext & { stop(): Promise<void>; logged: string[] } {
-  const steps: Array<() => Promise<void> | void> = [];
-  const logged: string[] = [];
-  return {
-    region: REGION,
-    accountId: ACCOUNT,
-    stackName: 'wims-test',
-    stateDir: undefined,
-    onStop: (step) => steps.push(step),
-    log: (component, message) => logged.push(`${component}: ${message}`),
-    logged,
-    stop: async () => {
-      for (const step of steps.reverse()) await step();
-    },
-  };
+  return testRuntimeContext({ region: REGION, accountId: ACCOUNT });
 }
 
 /** An `AWS::StepFunctions::StateMachine` as the SAM transform hands it over. */

@@ -101,7 +101,7 @@ describe('create-time checks', () => {
     expect(generated.attributes).toEqual({ Arn: generated.physicalId, Name: generated.physicalId.split(':').pop() });
     expect(again.physicalId).toBe(generated.physicalId);
     expect(named.attributes.Name).toBe('orders');
-    expect(otherContext.logged).toContain('stepfunctions: Other: ignored locally: RoleArn, TracingConfiguration');
+    expect(otherContext.logged).toContain('not emulated: Other: RoleArn, TracingConfiguration');
     const record = await provider.registry.startExecution(generated.physicalId, {});
     expect(record.output).toEqual({ table: 'wims-table', quoted: 'say "hi"' });
   });
