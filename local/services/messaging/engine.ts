@@ -4,17 +4,26 @@
  * providers write to: `<stateDir>/outbox`, or a temporary folder removed on stop. A
  * {@link MessagingMeter} counts the requests AWS would bill as fauxqs answers them.
  *
- * LIMITATIONS: queues, topics and messages live in memory even with a state folder (fauxqs's own
- * persistence comes only with its stand-alone server, which binds 0.0.0.0); the outbox persists.
+ * DURABILITY: with a state folder, queues, messages (with their receive counts and visibility),
+ * topics and subscriptions live in `<stateDir>/messaging/fauxqs.db`: fauxqs's own SQLite
+ * persistence, wired here as its stand-alone server wires it (which itself binds 0.0.0.0). Every
+ * change is committed before fauxqs answers the request (SQLite WAL, synchronous FULL), so an
+ * accepted SendMessage survives a SIGKILL and a power loss; a message received but not deleted
+ * becomes visible again when its visibility timeout ends, as on AWS. Without a state folder
+ * everything lives in memory. The outbox persists with the state folder.
+ *
+ * LIMITATIONS:
  * fauxqs puts account 000000000000 in every ARN and queue URL, and queue URLs have the form
  * `http://sqs.<region>.localhost:<port>/000000000000/<name>`; SDK clients only need the endpoint.
  * When the stack's account differs, ARNs naming that account (e.g. built with `${AWS::AccountId}`)
  * are accepted in requests and translated; responses and message bodies keep 000000000000.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildApp } from 'fauxqs';
+import { pathToFileURL } from 'node:url';
+import { buildApp, type BuildAppOptions } from 'fauxqs';
 import { LOOPBACK } from '../../net.js';
 import { MessagingMeter } from './metering.js';
 
@@ -64,10 +73,40 @@ function translateArns(value: unknown, pattern: RegExp, key = ''): unknown {
   return value;
 }
 
+/** fauxqs's in-memory stores, which `buildApp` can be given. */
+type FauxqsStores = NonNullable<BuildAppOptions['stores']>;
+/** fauxqs's SQLite persistence (fauxqs 2.4.1; the package does not export it, so it is loaded by path). */
+interface FauxqsPersistence {
+  load(sqs: FauxqsStores['sqsStore'], sns: FauxqsStores['snsStore'], s3: FauxqsStores['s3Store']): void;
+  close(): void;
+}
+
+/** fauxqs's stores, loaded from and written to `<dataDir>/fauxqs.db`, as its stand-alone server sets them up. */
+async function persistentStores(dataDir: string): Promise<{ stores: FauxqsStores; persistence: FauxqsPersistence }> {
+  // The package exports only its entry point, so its folder is found as Node would look for it.
+  const root = (createRequire(import.meta.url).resolve.paths('fauxqs') ?? [])
+    .map((modules) => join(modules, 'fauxqs')).find((folder) => existsSync(join(folder, 'package.json')));
+  if (!root) throw new Error('fauxqs is not installed: run npm ci');
+  const dist = join(root, 'dist');
+  const internal = (path: string): Promise<Record<string, new (dataDir?: string) => unknown>> => import(pathToFileURL(join(dist, path)).href);
+  const [{ SqsStore }, { SnsStore }, { S3Store }, { PersistenceManager }] = await Promise.all([
+    internal('sqs/sqsStore.js'), internal('sns/snsStore.js'), internal('s3/s3Store.js'), internal('persistence.js'),
+  ]);
+  const stores = { sqsStore: new SqsStore!(), snsStore: new SnsStore!(), s3Store: new S3Store!() } as FauxqsStores;
+  const persistence = new PersistenceManager!(dataDir) as FauxqsPersistence;
+  // Load first, then attach: attached, loading would write every row back (startFauxqs's order).
+  persistence.load(stores.sqsStore, stores.snsStore, stores.s3Store);
+  const attached = [stores.sqsStore, stores.snsStore, stores.s3Store, ...stores.sqsStore.allQueues()] as Array<{ persistence?: unknown }>;
+  for (const store of attached) store.persistence = persistence;
+  return { stores, persistence };
+}
+
 /** Starts fauxqs on 127.0.0.1 and resolves once it listens. */
 export async function startMessaging(options: StartMessagingOptions): Promise<Messaging> {
   const started = Date.now();
-  const app = buildApp({ logger: false, defaultRegion: options.region });
+  const persistent = options.stateDir === undefined ? undefined : await persistentStores(join(options.stateDir, 'messaging'));
+  const app = buildApp({ logger: false, defaultRegion: options.region, ...(persistent && { stores: persistent.stores }) });
+  if (persistent) app.addHook('preClose', () => persistent.persistence.close());
   const meter = new MessagingMeter();
   app.addHook('onSend', (request, _reply, payload, done) => {
     meter.record(request, payload);
