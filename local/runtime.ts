@@ -200,6 +200,9 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
 
     const resources = await deployAll(template, providers, context);
     await lambda.warmAll();
+    // What the bus had accepted but not delivered when the last run stopped (or was killed).
+    const resumed = events.resumeDeliveries();
+    if (resumed > 0) log('events', `resuming ${resumed} deliveries a previous run had not finished`);
     const outputs = template.resolveOutputs(resources);
     const usageMeter = new UsageMeter({
       template,

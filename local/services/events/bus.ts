@@ -26,6 +26,7 @@ import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promi
 import { TargetError, toTargetError, type TargetSender } from '../targets.js';
 import { ApiDestinationService, type HttpParameters } from './api-destinations.js';
 import { EventArchive } from './archive.js';
+import { DeliveryJournal } from './journal.js';
 import { shapeTargetInput, type TargetInputSettings } from './input.js';
 import { compilePattern, type EventMatcher } from './pattern.js';
 
@@ -243,8 +244,11 @@ export class EventBridgeService {
   private readonly stopping = new AbortController();
   private readonly counters = { put: 0, putChunks: 0, archived: 0, archivedBytes: 0, replayed: 0, matched: 0, delivered: 0, failed: 0, deadLettered: 0 };
 
+  private readonly journal: DeliveryJournal;
+
   constructor(private readonly options: EventBridgeOptions) {
     this.apiDestinations = new ApiDestinationService(options);
+    this.journal = new DeliveryJournal(options.stateDir);
     this.createEventBus(DEFAULT_BUS);
   }
 
@@ -390,6 +394,27 @@ export class EventBridgeService {
     this.stopping.abort();
     this.apiDestinations.stop();
     await this.idle();
+    this.journal.close();
+  }
+
+  /**
+   * Resumes the deliveries a previous run of this state folder had not ended (see journal.ts),
+   * each with the retry budget it had left. Call once every rule and target exists.
+   */
+  resumeDeliveries(): number {
+    const pending = this.journal.pending();
+    for (const delivery of pending) {
+      const rule = [...this.buses.values()].flatMap((bus) => [...bus.rules.values()]).find((candidate) => candidate.arn === delivery.ruleArn);
+      const target = rule?.targets.find((candidate) => candidate.Id === delivery.targetId);
+      if (!rule || !target) {
+        this.options.log?.('events', `dropped a journaled delivery to ${delivery.ruleArn} target ${delivery.targetId}: the template no longer has it`);
+        this.journal.remove(delivery.id);
+        continue;
+      }
+      const event = JSON.parse(delivery.event) as EventEnvelope;
+      this.startDelivery(event, rule, target, new Date(delivery.receivedAt), delivery.id, delivery.attempts);
+    }
+    return pending.length;
   }
 
   private arnPrefix(): string {
@@ -463,15 +488,22 @@ export class EventBridgeService {
     }
     this.counters.matched += matched.length;
     this.append(this.eventLog, { busName: bus.name, event, matchedRules: matched.map((rule) => rule.arn) }, this.eventListeners);
-    for (const rule of matched) {
-      for (const target of rule.targets) {
-        const delivery = this.deliver(event, rule, target, receivedAt).finally(() => this.running.delete(delivery));
-        this.running.add(delivery);
-      }
-    }
+    const deliveries = matched.flatMap((rule) => rule.targets.map((target) => ({ rule, target })));
+    // Journaled before PutEvents returns: an accepted event outlives a crash.
+    const text = JSON.stringify(event);
+    const ids = this.journal.add(deliveries.map(({ rule, target }) => ({ event: text, ruleArn: rule.arn, targetId: target.Id, receivedAt: receivedAt.getTime() })));
+    deliveries.forEach(({ rule, target }, index) => this.startDelivery(event, rule, target, receivedAt, ids[index], 0));
   }
 
-  private async deliver(event: EventEnvelope, rule: Rule, target: RuleTarget, receivedAt: Date): Promise<void> {
+  private startDelivery(event: EventEnvelope, rule: Rule, target: RuleTarget, receivedAt: Date, journalId: number | undefined, attemptsUsed: number): void {
+    const delivery = this.deliver(event, rule, target, receivedAt, journalId, attemptsUsed)
+      .then((ended) => { if (ended) this.journal.remove(journalId); })
+      .finally(() => this.running.delete(delivery));
+    this.running.add(delivery);
+  }
+
+  /** Delivers with retries; resolves true once the delivery has ended, false when the runtime stopped it first. */
+  private async deliver(event: EventEnvelope, rule: Rule, target: RuleTarget, receivedAt: Date, journalId: number | undefined, attemptsUsed: number): Promise<boolean> {
     // Starts after PutEvents has returned (and lets I/O run first, so a rule that feeds its own bus cannot starve it).
     await nextTurn();
     let input: string;
@@ -484,7 +516,7 @@ export class EventBridgeService {
     const maxRetries = target.RetryPolicy?.MaximumRetryAttempts ?? DEFAULT_MAX_RETRIES;
     const maxAgeMs = (target.RetryPolicy?.MaximumEventAgeInSeconds ?? DEFAULT_MAX_EVENT_AGE_SECONDS) * 1000;
     const limit = this.limitFor(rule, target);
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = attemptsUsed + 1; ; attempt++) {
       try {
         await limit.run(() => this.options.dispatcher.deliver(target.Arn, input, {
           httpParameters: target.HttpParameters,
@@ -493,7 +525,7 @@ export class EventBridgeService {
         }));
         this.counters.delivered++;
         this.record({ eventId: event.id, rule: rule.arn, target: target.Id, targetArn: target.Arn, ok: true, attempts: attempt });
-        return;
+        return true;
       } catch (caught) {
         const error = toTargetError(caught, target.Arn);
         if (!error.retryable) return this.fail(event, rule, target, error, attempt, undefined);
@@ -502,10 +534,11 @@ export class EventBridgeService {
         if (Date.now() + delay - receivedAt.getTime() > maxAgeMs) {
           return this.fail(event, rule, target, error, attempt, 'MaximumEventAgeInSeconds');
         }
+        this.journal.attempted(journalId, attempt);
         try {
           await sleep(delay, undefined, { signal: this.stopping.signal });
         } catch {
-          return; // The runtime is stopping.
+          return false; // The runtime is stopping: the journal keeps the delivery for the next run.
         }
       }
     }
@@ -535,7 +568,7 @@ export class EventBridgeService {
     error: TargetError,
     attempts: number,
     exhausted: 'MaximumRetryAttempts' | 'MaximumEventAgeInSeconds' | undefined,
-  ): Promise<void> {
+  ): Promise<true> {
     this.counters.failed++;
     const record: DeliveryRecord = {
       eventId: event.id,
@@ -567,6 +600,7 @@ export class EventBridgeService {
     }
     this.options.log?.('events', `rule ${rule.name} target ${target.Id}: event ${event.id} not delivered after ${attempts} attempt(s): ${error.code}: ${error.message}`);
     this.record(record);
+    return true;
   }
 
   private record(record: DeliveryRecord): void {

@@ -8,8 +8,8 @@
  * topics and subscriptions live in `<stateDir>/messaging/fauxqs.db`: fauxqs's own SQLite
  * persistence, wired here as its stand-alone server wires it (which itself binds 0.0.0.0). Every
  * change is committed before fauxqs answers the request (SQLite WAL, synchronous FULL), so an
- * accepted SendMessage survives a SIGKILL and a power loss; a message received but not deleted
- * becomes visible again when its visibility timeout ends, as on AWS. Without a state folder
+ * accepted SendMessage survives a SIGKILL and a power loss. A message received but not deleted
+ * by the time the runtime stopped is visible again as soon as it restarts (see releaseInFlight). Without a state folder
  * everything lives in memory. The outbox persists with the state folder.
  *
  * LIMITATIONS:
@@ -23,6 +23,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { DatabaseSync } from 'node:sqlite';
 import { buildApp, type BuildAppOptions } from 'fauxqs';
 import { LOOPBACK } from '../../net.js';
 import { MessagingMeter } from './metering.js';
@@ -81,6 +82,22 @@ interface FauxqsPersistence {
   close(): void;
 }
 
+/**
+ * Makes the messages a previous run had received but not deleted visible again at once. The
+ * consumers that held them were this runtime's own pollers (pipes, event source mappings), which
+ * are gone; waiting out each visibility timeout (300 s for the payments queue) would only delay
+ * them. Their receive counts stay, so redrive to a dead-letter queue still counts these receives.
+ */
+function releaseInFlight(databasePath: string): void {
+  if (!existsSync(databasePath)) return;
+  const db = new DatabaseSync(databasePath);
+  try {
+    db.exec('UPDATE sqs_messages SET receipt_handle = NULL, visibility_deadline = NULL WHERE visibility_deadline IS NOT NULL');
+  } finally {
+    db.close();
+  }
+}
+
 /** fauxqs's stores, loaded from and written to `<dataDir>/fauxqs.db`, as its stand-alone server sets them up. */
 async function persistentStores(dataDir: string): Promise<{ stores: FauxqsStores; persistence: FauxqsPersistence }> {
   // The package exports only its entry point, so its folder is found as Node would look for it.
@@ -92,6 +109,7 @@ async function persistentStores(dataDir: string): Promise<{ stores: FauxqsStores
   const [{ SqsStore }, { SnsStore }, { S3Store }, { PersistenceManager }] = await Promise.all([
     internal('sqs/sqsStore.js'), internal('sns/snsStore.js'), internal('s3/s3Store.js'), internal('persistence.js'),
   ]);
+  releaseInFlight(join(dataDir, 'fauxqs.db'));
   const stores = { sqsStore: new SqsStore!(), snsStore: new SnsStore!(), s3Store: new S3Store!() } as FauxqsStores;
   const persistence = new PersistenceManager!(dataDir) as FauxqsPersistence;
   // Load first, then attach: attached, loading would write every row back (startFauxqs's order).
