@@ -101,7 +101,15 @@ export function monthlyCost(perOrderUsage: UsageReport, ordersPerMonth: number, 
       continue;
     }
     const deducted = Math.min(free, unitsPerMonth);
-    lines.push({ service: price.service, meter: price.meter, unitsPerOrder: 0, unitsPerMonth: -deducted, unitPrice, monthlyUsd: -deducted * unitPrice, freeTier: true });
+    lines.push({
+      service: price.service,
+      meter: price.meter,
+      unitsPerOrder: 0,
+      unitsPerMonth: -deducted,
+      unitPrice,
+      monthlyUsd: -deducted * unitPrice,
+      freeTier: true,
+    });
   }
   return { lines, totalUsd: lines.reduce((total, line) => total + line.monthlyUsd, 0), missing };
 }

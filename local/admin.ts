@@ -12,7 +12,7 @@ import {
   DeleteMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { LOOPBACK, localClientConfig } from './net.js';
 import type { LocalStack } from './runtime.js';
@@ -40,7 +40,10 @@ export async function stackStatus(stack: LocalStack): Promise<StackStatus> {
         QueueUrl: url,
         AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
       }));
-      queues[logicalId] = { visible: Number(Attributes.ApproximateNumberOfMessages ?? 0), inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) };
+      queues[logicalId] = {
+        visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+        inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+      };
     }
     const inventory: Record<string, number> = {};
     const ordersByStatus: Record<string, number> = {};
@@ -67,7 +70,7 @@ export async function stackStatus(stack: LocalStack): Promise<StackStatus> {
 }
 
 async function* scan(client: DynamoDBClient, tableName: string): AsyncGenerator<Record<string, unknown>> {
-  let start: Record<string, any> | undefined;
+  let start: Record<string, AttributeValue> | undefined;
   do {
     const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start }));
     for (const item of page.Items ?? []) yield unmarshall(item);
@@ -123,10 +126,20 @@ function archiveName(stack: LocalStack, logicalId: string | undefined): string {
   return stack.resources.get(chosen)!.physicalId;
 }
 
-async function readJson(request: IncomingMessage): Promise<Record<string, any>> {
+/** The JSON body of an operator request: each operation reads the fields it needs. */
+interface AdminRequest {
+  function?: unknown;
+  event?: unknown;
+  archive?: unknown;
+  from?: string | number;
+  to?: string | number;
+  queue?: unknown;
+}
+
+async function readJson(request: IncomingMessage): Promise<AdminRequest> {
   let body = '';
   for await (const chunk of request) body += String(chunk);
-  return body ? (JSON.parse(body) as Record<string, any>) : {};
+  return body ? (JSON.parse(body) as AdminRequest) : {};
 }
 
 /** Starts the operator API; resolves to its base URL. */

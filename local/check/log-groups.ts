@@ -34,7 +34,9 @@ export function checkLogGroups(context: CheckContext): Finding[] {
     }
     if (resource.Type === 'AWS::StepFunctions::StateMachine' && isJsonObject(properties.LoggingConfiguration)) {
       for (const destination of asList(properties.LoggingConfiguration.Destinations)) {
-        const group = isJsonObject(destination) && isJsonObject(destination.CloudWatchLogsLogGroup) ? logGroupOfGetAtt(destination.CloudWatchLogsLogGroup.LogGroupArn, context) : undefined;
+        const group = isJsonObject(destination) && isJsonObject(destination.CloudWatchLogsLogGroup)
+          ? logGroupOfGetAtt(destination.CloudWatchLogsLogGroup.LogGroupArn, context)
+          : undefined;
         if (!group) continue;
         const where = `Resources.${group}.Properties.LogGroupName`;
         const name = subText(resources[group]?.Properties?.LogGroupName, context.refs, where);

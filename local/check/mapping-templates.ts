@@ -137,7 +137,10 @@ export function checkMappingTemplates(context: CheckContext): Finding[] {
         report('warning', integration.where, `a DynamoDB answer with status ${answer.status} matches no integration response`);
         continue;
       }
-      const sample: Sample = { label: answer.label, input: { body: answer.body, headers: {}, queryStringParameters: {}, pathParameters: {}, context: CONTEXT } };
+      const sample: Sample = {
+        label: answer.label,
+        input: { body: answer.body, headers: {}, queryStringParameters: {}, pathParameters: {}, context: CONTEXT },
+      };
       for (const template of templates) render(template, sample, report);
     }
   }

@@ -52,7 +52,7 @@ function functionsWithEvents(): Array<{ logicalId: string; eventFiles: string[] 
  * was signed on 27 November 2026, outside the handler's tolerance of the clock (the order below
  * proves the webhook's accepting path with a fresh signature).
  */
-const EXPECTED: Record<string, (payload: any) => void> = {
+const EXPECTED: Record<string, (payload: unknown) => void> = {
   'cdc-enrichment': (payload) => expect(payload).toEqual([expect.objectContaining({ meta: expect.any(Object), data: expect.any(Object) })]),
   // The key the provider's sample charge carries: the samples tell one payment's story.
   'payments-enrichment': (payload) => expect(payload).toEqual([expect.objectContaining({
@@ -63,6 +63,13 @@ const EXPECTED: Record<string, (payload: any) => void> = {
   'payment-webhook': (payload) => expect(payload).toMatchObject({ statusCode: 401 }),
   'seed-inventory': (payload) => expect(payload).toMatchObject({ Status: 'SUCCESS' }),
 };
+
+/** The fields of a sample event this test fills in or reads (those of a custom resource request). */
+interface SampleEvent {
+  ResourceProperties?: Record<string, unknown>;
+  ResponseURL?: string;
+  RequestId?: string;
+}
 
 let stack: LocalStack;
 let cloudFormation: RecordingServer;
@@ -83,10 +90,10 @@ describeWithAwsTools('the artifacts sam build writes', ['sam'], () => {
     '%s runs on events/%s',
     async (logicalId, eventFile) => {
       // Prepare
-      const event = loadEvent<Record<string, any>>(eventFile);
+      const event = loadEvent<SampleEvent>(eventFile);
       const folder = eventFile.split('/')[0]!;
       if (folder === 'seed-inventory') {
-        event.ResourceProperties.TableName = stack.outputs.TableName;
+        event.ResourceProperties!.TableName = stack.outputs.TableName;
         event.ResponseURL = `${cloudFormation.url}${eventFile}?X-Amz-Signature=local`;
       }
 

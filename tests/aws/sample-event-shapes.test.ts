@@ -16,7 +16,7 @@ const USER_DATA = new Set([
   'stageVariables', 'Keys', 'NewImage', 'OldImage', 'ResourceProperties', 'OldResourceProperties', 'messageAttributes',
 ]);
 
-function generateEvent(service: string, event: string): any {
+function generateEvent(service: string, event: string): unknown {
   const result = spawnSync(awsToolPath('sam'), ['local', 'generate-event', service, event], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, SAM_CLI_TELEMETRY: '0' },
@@ -40,8 +40,8 @@ function missingFields(generated: unknown, ours: unknown, path = ''): string[] {
 }
 
 /** The records of an event: a Lambda batch's `Records`, or a Pipe's array as it is. */
-function records(event: any): unknown[] {
-  return Array.isArray(event) ? event : event.Records;
+function records(event: unknown): unknown[] {
+  return Array.isArray(event) ? event : (event as { Records: unknown[] }).Records;
 }
 
 describeWithAwsTools('the sample events against sam local generate-event', ['sam'], () => {

@@ -120,7 +120,9 @@ describe('scale steps', () => {
     const [first, second] = scaleFigures(records, [{ offered_per_s: 10, duration_s: 1 }, { offered_per_s: 20, duration_s: 1 }], observed);
 
     // Assess
-    expect(first).toMatchObject({ offered_per_s: 10, sent: 2, accepted: 2, error_rate_pct: 0, intake_p99_ms: 10, reserved: 2, reserve_lag_p99_ms: 100, achieved_per_s: 3.9 });
+    expect(first).toMatchObject({
+      offered_per_s: 10, sent: 2, accepted: 2, error_rate_pct: 0, intake_p99_ms: 10, reserved: 2, reserve_lag_p99_ms: 100, achieved_per_s: 3.9,
+    });
     expect(second).toMatchObject({ offered_per_s: 20, sent: 3, accepted: 2, error_rate_pct: 33.33, intake_p99_ms: 50, reserved: 2, reserve_lag_p99_ms: 200 });
   });
 });
@@ -151,7 +153,9 @@ describe('the results JSON', () => {
     expect(local.inventory).toMatchObject({ expected_decrement: 5, observed_decrement: 5, settle_ms: 70 });
     expect(local.reserve_lag_ms).toEqual({ p50: 50, p99: 60 });
     expect(local.payments).toEqual({ rate_limit_per_s: 5, confirmed: 2, drain_s: 0.35, drain_ratio: 0.875, provider_429: 0, dlq: 0, duplicate_charges: 0 });
-    expect(overHttp.payments).toEqual({ rate_limit_per_s: null, confirmed: 2, drain_s: null, drain_ratio: null, provider_429: null, dlq: null, duplicate_charges: null });
+    expect(overHttp.payments).toEqual({
+      rate_limit_per_s: null, confirmed: 2, drain_s: null, drain_ratio: null, provider_429: null, dlq: null, duplicate_charges: null,
+    });
     expect(checkTargets(local).every((check) => check.met)).toBe(true);
     expect(checkTargets(overHttp).find((check) => check.name === 'drain ratio')?.met).toBe(false);
     expect(formatTable(local)).toContain('write-up v1');

@@ -9,7 +9,13 @@ import { describe, expect, it } from '@jest/globals';
 import { deriveFunctionsLock, FUNCTIONS_DIR, functionsLockText } from '../../scripts/functions-lock.js';
 import { PROJECT_ROOT } from '../../scripts/aws-tools.js';
 
-const readJson = (path: string): any => JSON.parse(readFileSync(path, 'utf8'));
+/** The fields of a package.json this test reads. */
+interface PackageJson {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+}
+
+const readJson = (path: string): PackageJson => JSON.parse(readFileSync(path, 'utf8')) as PackageJson;
 
 describe('the functions package', () => {
   it('depends on exactly the versions the root package pins', () => {

@@ -22,11 +22,19 @@ function renderer(method: string, path: string, selectionPattern?: string) {
   };
 }
 
+/** The fields of a rendered DynamoDB request these tests read (Item: a PutItem's). */
+interface DynamoDbRequest {
+  Item: Record<'pk' | 'sk' | 'orderId' | 'customerId', { S: string }>;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+  KeyConditionExpression?: string;
+}
+
 /** The output as JSON, after checking that it is a valid DynamoDB request (every attribute value a single known type). */
-function dynamoDbRequest(result: MappingResult): Record<string, any> {
+function dynamoDbRequest(result: MappingResult): DynamoDbRequest {
   const request = JSON.parse(result.output);
   expect(dynamoDbRequestProblems(request)).toEqual([]);
-  return request;
+  return request as DynamoDbRequest;
 }
 
 const dynamoDbError = (type: string): string => JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message: `sample ${type}` });

@@ -66,7 +66,10 @@ describe('cdc-enrichment', () => {
   it('counts LowStock only when the quantity crosses the threshold', () => {
     // Prepare
     const [crossing] = enrichChanges(loadEvent<DynamoDBRecord[]>('cdc-enrichment/inventory-low-stock.json'), config);
-    const below = { ...crossing!, data: { ...crossing!.data, OldImage: { ...crossing!.data.OldImage, quantity: 99 }, NewImage: { ...crossing!.data.NewImage, quantity: 97 } } };
+    const below = {
+      ...crossing!,
+      data: { ...crossing!.data, OldImage: { ...crossing!.data.OldImage, quantity: 99 }, NewImage: { ...crossing!.data.NewImage, quantity: 97 } },
+    };
 
     // Act / Assess
     expect(crossing?.data.entity).toBe('INVENTORY');

@@ -199,7 +199,8 @@ export function parseOpenApi(body: Json, apiId: string): ApiDefinition {
       const method = lower === ANY_METHOD ? 'ANY' : lower.toUpperCase();
       const methodResponses = declaredResponseHeaders(operation.responses, models, where);
       const integration = parseIntegration(operation['x-amazon-apigateway-integration'], `${where}.x-amazon-apigateway-integration`, new Set(methodResponses.keys()));
-      importErrors.push(...mappingErrors(integration, methodResponses, declaredRequestParameters(pathItem.parameters, operation.parameters, where), method, path));
+      const requestParameters = declaredRequestParameters(pathItem.parameters, operation.parameters, where);
+      importErrors.push(...mappingErrors(integration, methodResponses, requestParameters, method, path));
       operations.set(method, {
         method,
         integration,
@@ -260,7 +261,13 @@ function declaredRequestParameters(pathLevel: Json | undefined, operationLevel: 
  * method response header its method response does not declare, or a method request parameter
  * the method does not declare ("It must have been defined before it can be referenced").
  */
-function mappingErrors(integration: Integration, methodResponses: Map<number, Set<string>>, requestParameters: Set<string>, method: string, path: string): string[] {
+function mappingErrors(
+  integration: Integration,
+  methodResponses: Map<number, Set<string>>,
+  requestParameters: Set<string>,
+  method: string,
+  path: string,
+): string[] {
   const refused = (what: string, expression: string): string =>
     `Unable to put ${what} on '${method}' for resource at path '${path}': Invalid mapping expression specified: ` +
     `Validation Result: warnings : [], errors : [Invalid mapping expression parameter specified: ${expression}]`;

@@ -241,7 +241,14 @@ export class ApiGatewayService {
     return { stage: api.stages.get(api.defaultStage!.name)!, path: pathname };
   }
 
-  private record(api: ServedApi, stage: Stage, context: RequestContext, answer: HttpAnswer, failure: GatewayResponseError | undefined, latencyMs: number): void {
+  private record(
+    api: ServedApi,
+    stage: Stage,
+    context: RequestContext,
+    answer: HttpAnswer,
+    failure: GatewayResponseError | undefined,
+    latencyMs: number,
+  ): void {
     const { counters } = api;
     counters.requests += 1;
     if (answer.status >= 200 && answer.status < 300) counters.status2xx += 1;

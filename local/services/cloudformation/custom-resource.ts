@@ -144,8 +144,13 @@ export function createCustomResourceProvider(
   };
 }
 
+/** A property value as a custom resource receives it: every scalar a string (null stays null). */
+type Stringified = null | string | Stringified[] | { [key: string]: Stringified };
+
 /** CloudFormation hands custom resources every scalar property as a string. */
-function stringified(value: Json): any {
+function stringified(value: { [key: string]: Json }): { [key: string]: Stringified };
+function stringified(value: Json): Stringified;
+function stringified(value: Json): Stringified {
   if (Array.isArray(value)) return value.map(stringified);
   if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, stringified(inner)]));
   return value === null ? value : String(value);

@@ -239,7 +239,12 @@ export function createTableProvider(dynamodb: { endpoint: string }): ResourcePro
  * UpdateTable at a time (DynamoDB takes one index creation per call, as CloudFormation does);
  * it is backfilled before it turns ACTIVE. Returns the table's new description.
  */
-async function addMissingIndexes(client: DynamoDBClient, table: TableDescription, wanted: CreateTableCommandInput, context: RuntimeContext): Promise<TableDescription> {
+async function addMissingIndexes(
+  client: DynamoDBClient,
+  table: TableDescription,
+  wanted: CreateTableCommandInput,
+  context: RuntimeContext,
+): Promise<TableDescription> {
   const existing = new Set((table.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
   let description = table;
   for (const index of wanted.GlobalSecondaryIndexes ?? []) {

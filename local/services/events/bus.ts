@@ -491,7 +491,12 @@ export class EventBridgeService {
     const deliveries = matched.flatMap((rule) => rule.targets.map((target) => ({ rule, target })));
     // Journaled before PutEvents returns: an accepted event outlives a crash.
     const text = JSON.stringify(event);
-    const ids = this.journal.add(deliveries.map(({ rule, target }) => ({ event: text, ruleArn: rule.arn, targetId: target.Id, receivedAt: receivedAt.getTime() })));
+    const ids = this.journal.add(deliveries.map(({ rule, target }) => ({
+      event: text,
+      ruleArn: rule.arn,
+      targetId: target.Id,
+      receivedAt: receivedAt.getTime(),
+    })));
     deliveries.forEach(({ rule, target }, index) => this.startDelivery(event, rule, target, receivedAt, ids[index], 0));
   }
 
@@ -503,7 +508,14 @@ export class EventBridgeService {
   }
 
   /** Delivers with retries; resolves true once the delivery has ended, false when the runtime stopped it first. */
-  private async deliver(event: EventEnvelope, rule: Rule, target: RuleTarget, receivedAt: Date, journalId: number | undefined, attemptsUsed: number): Promise<boolean> {
+  private async deliver(
+    event: EventEnvelope,
+    rule: Rule,
+    target: RuleTarget,
+    receivedAt: Date,
+    journalId: number | undefined,
+    attemptsUsed: number,
+  ): Promise<boolean> {
     // Starts after PutEvents has returned (and lets I/O run first, so a rule that feeds its own bus cannot starve it).
     await nextTurn();
     let input: string;

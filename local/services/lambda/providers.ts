@@ -44,6 +44,25 @@ function lambdaEnvironment(name: string, memoryMb: number, handler: string, cont
   };
 }
 
+/** The `AWS::Lambda::Function` properties the runtime reads, as the template resolves them. */
+interface FunctionProperties {
+  FunctionName?: string;
+  Code?: { LocalPath?: string };
+  Handler?: Json;
+  MemorySize?: Json;
+  Timeout?: Json;
+  Environment?: { Variables?: Record<string, Json> };
+}
+
+/** The `AWS::Lambda::EventSourceMapping` properties the runtime reads. */
+interface EventSourceMappingProperties {
+  EventSourceArn?: Json;
+  FunctionName?: Json;
+  FunctionResponseTypes?: Json;
+  BatchSize?: Json;
+  Enabled?: Json;
+}
+
 /**
  * `AWS::Lambda::Function`: bundles the code and registers it with the runtime. With `prebuiltCode`
  * (a template `sam build` wrote) each CodeUri holds built code already, which is run as it is.
@@ -52,7 +71,7 @@ export function createFunctionProvider(runtime: LambdaRuntime, engines: EngineEn
   return {
     type: 'AWS::Lambda::Function',
     async create(resource: ResolvedResource, context: RuntimeContext): Promise<DeployedResource> {
-      const properties = resource.properties as Record<string, any>;
+      const properties = resource.properties as FunctionProperties;
       const name: string = properties.FunctionName ?? `${context.stackName}-${resource.logicalId}`.slice(0, 64);
       const arn = `arn:aws:lambda:${context.region}:${context.accountId}:function:${name}`;
       const codeUri: string | undefined = properties.Code?.LocalPath;
@@ -88,7 +107,7 @@ export function createEventSourceMappingProvider(runtime: LambdaRuntime, engines
   return {
     type: 'AWS::Lambda::EventSourceMapping',
     async create(resource: ResolvedResource, context: RuntimeContext): Promise<DeployedResource> {
-      const properties = resource.properties as Record<string, any>;
+      const properties = resource.properties as EventSourceMappingProperties;
       const sourceArn = String(properties.EventSourceArn);
       if (!sourceArn.startsWith('arn:aws:sqs:')) {
         throw new Error(`${resource.logicalId}: EventSourceArn ${sourceArn}: only SQS event sources are supported locally`);

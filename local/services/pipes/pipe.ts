@@ -59,11 +59,39 @@ class PipeError extends Error {
 
 type PipeRecord = Record<string, unknown>;
 
+/** The `AWS::Pipes::Pipe` properties a local pipe reads, as the template resolves them. */
+interface PipeProperties {
+  Source?: Json;
+  Target?: Json;
+  DesiredState?: Json;
+  Enrichment?: string;
+  SourceParameters?: {
+    FilterCriteria?: { Filters?: Array<{ Pattern: string }> };
+    DynamoDBStreamParameters?: {
+      BatchSize?: Json;
+      MaximumRetryAttempts?: Json;
+      OnPartialBatchItemFailure?: Json;
+      DeadLetterConfig?: { Arn?: string };
+      StartingPosition?: Json;
+    };
+    SqsQueueParameters?: { BatchSize?: Json };
+  };
+  EnrichmentParameters?: { InputTemplate?: string };
+  TargetParameters?: PipeTargetParameters;
+}
+
+/** The target parameters a local pipe reads. */
+interface PipeTargetParameters {
+  InputTemplate?: string;
+  EventBridgeEventBusParameters?: { Source?: Json; DetailType?: Json; Resources?: Json };
+  HttpParameters?: HttpParameters;
+}
+
 /** One running pipe. */
 export class Pipe {
   readonly stats: PipeStats = { batches: 0, records: 0, filteredOut: 0, failures: 0, deadLettered: 0 };
   private readonly filters: Array<(record: object) => boolean>;
-  private readonly properties: Record<string, any>;
+  private readonly properties: PipeProperties;
   private stopSource: (() => Promise<void>) | undefined;
 
   constructor(
@@ -73,7 +101,7 @@ export class Pipe {
     private readonly services: PipeServices,
     private readonly context: RuntimeContext,
   ) {
-    this.properties = resource.properties as Record<string, any>;
+    this.properties = resource.properties as PipeProperties;
     const filters: Array<{ Pattern: string }> = this.properties.SourceParameters?.FilterCriteria?.Filters ?? [];
     this.filters = filters.map((filter) => compilePattern(JSON.parse(filter.Pattern) as object));
     const target = String(this.properties.Target);
@@ -99,11 +127,15 @@ export class Pipe {
 
   private batchSize(): number {
     const parameters = this.properties.SourceParameters ?? {};
-    return Number(parameters.DynamoDBStreamParameters?.BatchSize ?? parameters.SqsQueueParameters?.BatchSize ?? (parameters.DynamoDBStreamParameters ? 100 : 10));
+    return Number(
+      parameters.DynamoDBStreamParameters?.BatchSize ??
+      parameters.SqsQueueParameters?.BatchSize ??
+      (parameters.DynamoDBStreamParameters ? 100 : 10),
+    );
   }
 
   private async startStream(streamArn: string): Promise<void> {
-    const parameters = this.properties.SourceParameters.DynamoDBStreamParameters ?? {};
+    const parameters = this.properties.SourceParameters!.DynamoDBStreamParameters ?? {};
     const maxRetries = Number(parameters.MaximumRetryAttempts ?? RETRY_FOREVER);
     const bisect = parameters.OnPartialBatchItemFailure === 'AUTOMATIC_BISECT';
     const deadLetterArn: string | undefined = parameters.DeadLetterConfig?.Arn;
@@ -232,7 +264,7 @@ export class Pipe {
 
   private async sendToTarget(events: unknown[]): Promise<void> {
     const target = String(this.properties.Target);
-    const parameters = (this.properties.TargetParameters ?? {}) as Record<string, any>;
+    const parameters: PipeTargetParameters = this.properties.TargetParameters ?? {};
     const template: string | undefined = parameters.InputTemplate;
     const render = (event: unknown): string => (template === undefined ? JSON.stringify(event) : renderInputTemplate(template, event));
     const kind = targetKind(target);

@@ -97,7 +97,10 @@ export class StepFunctionsProvider implements ResourceProvider {
       logs,
       historyFile: stateDir === undefined ? undefined : join(stateDir, 'stepfunctions', 'executions.jsonl'),
     });
-    const fromEndpoint = <C extends SdkSender & { destroy(): void }>(endpoint: string | undefined, make: (config: ReturnType<typeof localClientConfig>) => C): C | undefined => {
+    const fromEndpoint = <C extends SdkSender & { destroy(): void }>(
+      endpoint: string | undefined,
+      make: (config: ReturnType<typeof localClientConfig>) => C,
+    ): C | undefined => {
       if (endpoint === undefined) return undefined;
       const client = make(localClientConfig(endpoint, region));
       this.madeClients.push(client);

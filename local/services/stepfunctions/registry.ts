@@ -365,7 +365,12 @@ function logLines(record: ExecutionRecord, logging: ExecutionLogging): string[] 
       return JSON.stringify({
         id: String(event.id),
         type: event.type,
-        details: { ...(event.stateName === undefined ? {} : { name: event.stateName }), ...(error === undefined ? {} : { error }), ...(cause === undefined ? {} : { cause }), ...data },
+        details: {
+          ...(event.stateName === undefined ? {} : { name: event.stateName }),
+          ...(error === undefined ? {} : { error }),
+          ...(cause === undefined ? {} : { cause }),
+          ...data,
+        },
         previous_event_id: String(event.id - 1),
         event_timestamp: String(Date.parse(event.timestamp)),
         execution_arn: record.executionArn,

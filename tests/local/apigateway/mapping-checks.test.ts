@@ -19,6 +19,14 @@ import { testRuntimeContext } from '../../helpers/runtime-context.js';
 
 const fixture = (name: string): Json => parse(readFileSync(fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url)), 'utf8')) as Json;
 
+/** The operations of `undeclared-header.yaml` that the test declaring the header and the parameter completes. */
+interface UndeclaredHeaderFixture {
+  paths: {
+    '/orders': { post: { responses: { '503': { headers?: Json } } } };
+    '/relay': { get: { parameters?: Json } };
+  };
+}
+
 let workDir: string;
 let service: ApiGatewayService;
 let providers: Map<string, ResourceProvider>;
@@ -73,9 +81,10 @@ describe('import refusals', () => {
 
   test('the same API with the header and the parameter declared is imported', async () => {
     // Prepare
-    const body = fixture('undeclared-header.yaml') as any;
-    body.paths['/orders'].post.responses['503'].headers = { 'retry-after': { schema: { type: 'string' } } };
-    body.paths['/relay'].get.parameters = [{ name: 'x-client', in: 'header', schema: { type: 'string' } }];
+    const body = fixture('undeclared-header.yaml');
+    const { paths } = body as unknown as UndeclaredHeaderFixture;
+    paths['/orders'].post.responses['503'].headers = { 'retry-after': { schema: { type: 'string' } } };
+    paths['/relay'].get.parameters = [{ name: 'x-client', in: 'header', schema: { type: 'string' } }];
 
     // Act
     const url = await deploy('DeclaredApi', body);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { parse } from 'yaml';
 import { localClientConfig } from '../../../local/net.js';
 import { ApiGatewayService } from '../../../local/services/apigateway/server.js';
@@ -127,7 +128,13 @@ afterAll(async () => {
   rmSync(workDir, { recursive: true, force: true });
 });
 
-async function call(path: string, init: RequestInit & { json?: unknown } = {}): Promise<{ status: number; headers: Headers; text: string; json: any }> {
+/** A JSON answer, whose fields the tests read (undefined at run time when the answer is not JSON). */
+type ResponseJson = Record<string, unknown>;
+
+async function call(
+  path: string,
+  init: RequestInit & { json?: unknown } = {},
+): Promise<{ status: number; headers: Headers; text: string; json: ResponseJson }> {
   const { json, ...rest } = init;
   const response = await fetch(`${stageUrl}${path}`, {
     ...rest,
@@ -140,7 +147,7 @@ async function call(path: string, init: RequestInit & { json?: unknown } = {}): 
   } catch {
     parsed = undefined;
   }
-  return { status: response.status, headers: response.headers, text, json: parsed };
+  return { status: response.status, headers: response.headers, text, json: parsed as ResponseJson };
 }
 
 describe('deployment', () => {
@@ -278,7 +285,7 @@ describe('aws_proxy integration with Lambda', () => {
     expect(response.status).toBe(201);
     expect(response.headers.get('x-echo')).toBe('yes');
     expect(response.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
-    const event = response.json;
+    const event = response.json as unknown as APIGatewayProxyEvent;
     expect(event).toMatchObject({
       resource: '/echo/{proxy+}',
       path: '/echo/a/b',

@@ -19,28 +19,44 @@ let table: string;
 
 const SEED_STOCK = 1_000_000;
 
-async function postOrder(body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
+/** The API's answer to POST /orders: the order accepted, or an error. */
+interface PostOrderAnswer {
+  orderId?: string;
+  status?: string;
+  message?: string;
+  error?: string;
+}
+
+/** An order as GET /orders/{customerId} lists it (the fields these tests read). */
+interface ListedOrder {
+  orderId: string;
+  status: string;
+  paymentStatus: string | null;
+  quantity: number;
+}
+
+async function postOrder(body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: PostOrderAnswer }> {
   const response = await fetch(`${api}/orders`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: response.status, json: await response.json() };
+  return { status: response.status, json: (await response.json()) as PostOrderAnswer };
 }
 
-async function getJson(path: string): Promise<any> {
+async function getJson<T>(path: string): Promise<T> {
   const response = await fetch(`${api}${path}`);
   expect(response.status).toBe(200);
-  return response.json();
+  return response.json() as Promise<T>;
 }
 
 async function stockOf(sku: string): Promise<number> {
-  const { items } = await getJson(`/inventory?sku=${sku}`);
-  return items[0].quantity;
+  const { items } = await getJson<{ items: Array<{ quantity: number }> }>(`/inventory?sku=${sku}`);
+  return items[0]!.quantity;
 }
 
-async function ordersOf(customerId: string): Promise<any[]> {
-  return (await getJson(`/orders/${encodeURIComponent(customerId)}`)).orders;
+async function ordersOf(customerId: string): Promise<ListedOrder[]> {
+  return (await getJson<{ orders: ListedOrder[] }>(`/orders/${encodeURIComponent(customerId)}`)).orders;
 }
 
 async function orderCount(): Promise<number> {
@@ -113,7 +129,7 @@ describe('an order', () => {
       const orders = await ordersOf('c2');
       return orders[0]?.status === 'BACKORDERED' && orders;
     }, { timeoutMs: 20_000, description: 'order backordered' });
-    expect(order.paymentStatus).toBeNull();
+    expect(order!.paymentStatus).toBeNull();
     const notice = await waitUntil(async () => {
       const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: notifications, WaitTimeSeconds: 1 }));
       return Messages[0];
@@ -138,7 +154,7 @@ describe('an order', () => {
       const orders = await ordersOf(customerId);
       return orders.length === count && orders.every((order) => order.paymentStatus === 'PAID') && orders;
     }, { timeoutMs: 30_000, description: `${customerId}'s orders paid` });
-    expect((await paid('alice', 2)).map((order: any) => order.orderId)).toEqual(['aa-checkout', 'zz-checkout']);
+    expect((await paid('alice', 2)).map((order) => order.orderId)).toEqual(['aa-checkout', 'zz-checkout']);
     await paid('bob', 1);
     const { Items: charges = [] } = await documents.send(new ScanCommand({ TableName: stack.outputs.ProviderLedgerTableName }));
     const shared = charges.filter((charge) => charge.orderId === 'zz-checkout');

@@ -51,7 +51,9 @@ function withoutDeploymentHashes(template: Template): Template {
     if (Array.isArray(value)) return value.map(rename);
     return isJsonObject(value) ? Object.fromEntries(Object.entries(value).map(([key, item]) => [key, rename(item as Json)])) : value;
   };
-  const resources = Object.fromEntries(Object.entries(template.Resources).map(([id, resource]) => [renamed.get(id) ?? id, rename(resource as unknown as Json)]));
+  const resources = Object.fromEntries(
+    Object.entries(template.Resources).map(([id, resource]) => [renamed.get(id) ?? id, rename(resource as unknown as Json)]),
+  );
   return { ...template, Resources: resources as unknown as Record<string, TemplateResource>, Outputs: rename((template.Outputs ?? {}) as Json) as Template['Outputs'] };
 }
 
