@@ -61,6 +61,9 @@ export interface CrashResult {
 
 interface Runtime { child: ChildProcess; api: string; dynamodb: string; table: string; ledger: string }
 
+/** The runtimes started and not yet exited: their groups are detached, so an interrupted run must stop them itself. */
+const liveRuntimes = new Set<ChildProcess>();
+
 /** Starts `wims up` in its own process group and resolves once it is ready. */
 async function startRuntime(stateDir: string): Promise<Runtime> {
   const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'wims.js'), 'up', '--port', '0', '--state-dir', stateDir], {
@@ -68,6 +71,8 @@ async function startRuntime(stateDir: string): Promise<Runtime> {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  liveRuntimes.add(child);
+  child.once('exit', () => liveRuntimes.delete(child));
   let output = '';
   await new Promise<void>((ready, fail) => {
     const onData = (chunk: Buffer): void => {
@@ -201,6 +206,12 @@ export async function crashRun(options: CrashOptions): Promise<CrashResult> {
 }
 
 async function main(): Promise<void> {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const child of liveRuntimes) process.kill(-child.pid!, 'SIGKILL');
+      process.exit(130);
+    });
+  }
   const { values } = parseArgs({ options: {
     runs: { type: 'string', default: '5' }, orders: { type: 'string', default: '120' }, clients: { type: 'string', default: '10' },
     downtime: { type: 'string', default: String(DEFAULT_DOWNTIME_MS / 1000) },

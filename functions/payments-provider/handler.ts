@@ -1,11 +1,13 @@
 /**
  * The stand-in payment provider (POST /payments on PaymentsProviderApi, Lambda proxy). It charges
  * at most once per Idempotency-Key: the charge (one ledger item) runs under Powertools
- * idempotency, so a repeated key returns the recorded charge without writing. It then confirms
+ * idempotency, so a repeated key returns the recorded charge without writing, and the ledger
+ * write is idempotent itself (the charge id comes from the key), so a charge whose idempotency
+ * record an interrupted invocation never completed is found, not made again. It then confirms
  * the charge to the shop's webhook, signed; that call stays outside the idempotent part, so when
  * it fails (502) the caller's retry re-sends the confirmation without charging again.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   IdempotencyAlreadyInProgressError,
   IdempotencyConfig,
@@ -14,7 +16,8 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createDocumentClient } from '#shared/dynamodb.js';
 import { requireEnv } from '#shared/env.js';
@@ -68,6 +71,12 @@ const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** An API destination waits 5 s for this API's answer, the webhook call included. */
 const WEBHOOK_TIMEOUT_MS = 3000;
 
+/** The charge id of an Idempotency-Key: the first 128 bits of its SHA-256, written as a UUID. */
+export function chargeIdOf(idempotencyKey: string): string {
+  const hex = createHash('sha256').update(idempotencyKey).digest('hex');
+  return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20, 32)].join('-');
+}
+
 /**
  * Builds the idempotent charge: one ledger item per Idempotency-Key. A repeat of a key with a
  * different order, amount or currency is refused (IdempotencyValidationError) rather than
@@ -82,11 +91,23 @@ export function createCharger({ client, ledgerTableName, idempotencyTableName }:
   });
   const chargeOnce = makeIdempotent(
     async (request: ChargeRequest): Promise<Charge> => {
-      const charge: Charge = { chargeId: randomUUID(), ...request, createdAt: new Date().toISOString() };
-      await documentClient.send(
-        new PutCommand({ TableName: ledgerTableName, Item: charge, ConditionExpression: 'attribute_not_exists(chargeId)' }),
-      );
-      return charge;
+      const charge: Charge = { chargeId: chargeIdOf(request.idempotencyKey), ...request, createdAt: new Date().toISOString() };
+      try {
+        await documentClient.send(
+          new PutCommand({ TableName: ledgerTableName, Item: charge, ConditionExpression: 'attribute_not_exists(chargeId)' }),
+        );
+        return charge;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+      // Charged before, by an invocation cut short between the ledger write and the completion
+      // of its idempotency record (a timeout, a crash), whose record has since expired.
+      const { Item } = await documentClient.send(new GetCommand({ TableName: ledgerTableName, Key: { chargeId: charge.chargeId }, ConsistentRead: true }));
+      const existing = Item as Charge;
+      if (existing.orderId !== request.orderId || existing.amountCents !== request.amountCents || existing.currency !== request.currency) {
+        throw new IdempotencyValidationError('The Idempotency-Key was charged for a different payment');
+      }
+      return existing;
     },
     {
       persistenceStore: new DynamoDBPersistenceLayer({ tableName: idempotencyTableName, awsSdkV3Client: client }),

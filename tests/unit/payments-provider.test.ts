@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createCharger, handlePayment, type PaymentsProviderDeps } from '../../functions/payments-provider/handler.js';
 import { recordPayment } from '../../functions/payment-webhook/handler.js';
@@ -32,6 +32,12 @@ async function ledgerItems(key: string): Promise<Record<string, unknown>[]> {
     new ScanCommand({ TableName: ledgerTableName, FilterExpression: 'idempotencyKey = :key', ExpressionAttributeValues: { ':key': key } }),
   );
   return Items ?? [];
+}
+
+/** Deletes every idempotency record (each test uses its own keys). */
+async function deleteIdempotencyRecords(): Promise<void> {
+  const { Items = [] } = await documentClient.send(new ScanCommand({ TableName: idempotencyTableName }));
+  for (const item of Items) await documentClient.send(new DeleteCommand({ TableName: idempotencyTableName, Key: { id: item.id } }));
 }
 
 describe('payments-provider', () => {
@@ -105,6 +111,24 @@ describe('payments-provider', () => {
     expect(records).toContainEqual(
       expect.objectContaining({ id: expect.stringMatching(/^payments-provider\.charge#/), status: 'COMPLETED', data: expect.objectContaining({ chargeId: JSON.parse(first.body).chargeId }) }),
     );
+  });
+
+  it('charges once when an interrupted invocation left the ledger item but no completed idempotency record', async () => {
+    // Prepare: a first charge, then its idempotency record gone, as when the invocation that wrote
+    // the ledger item was cut short and its in-progress record expired.
+    const first = await handlePayment(chargeEvent(), deps);
+    await deleteIdempotencyRecords();
+
+    // Act
+    const retried = await handlePayment(chargeEvent(), deps);
+    await deleteIdempotencyRecords();
+    const reused = await handlePayment(chargeEvent({ amountCents: 9999 }), deps);
+
+    // Assess
+    expect(retried.statusCode).toBe(201);
+    expect(JSON.parse(retried.body).chargeId).toBe(JSON.parse(first.body).chargeId);
+    expect(await ledgerItems(idempotencyKey)).toHaveLength(1);
+    expect(reused.statusCode).toBe(422);
   });
 
   it('answers 502 when the webhook fails, and a retry confirms the same charge without charging twice', async () => {
