@@ -8,6 +8,12 @@
  * target, so the stream moves on; an SQS batch that fails stays on the queue and the queue's
  * redrive policy decides when it is dead-lettered.
  *
+ * DURABILITY: a pipe keeps nothing of its own. A batch is taken from its source only after the
+ * target took it (an event bus answers once its delivery journal has the events; an API
+ * destination once the call, rate-limited, was answered): the stream checkpoint advances, or the
+ * SQS messages are deleted, afterwards. A SIGKILL in between redelivers the batch after the
+ * restart (at least once, as on AWS).
+ *
  * LIMITATIONS: sources other than DynamoDB streams and SQS (Kinesis, MQ, MSK, Kafka) are rejected;
  * only Lambda enrichments; ParallelizationFactor is 1 (records of one stream are handled in
  * order); DesiredState STOPPED is honoured by not starting; LogConfiguration is ignored (see the
