@@ -99,7 +99,6 @@ describe('POST /orders → DynamoDB PutItem', () => {
     expect(Item.customerId.S).toBe(customerId);
     expect(Item.pk.S).toBe(`CUSTOMER#${customerId}`);
   });
-
 });
 
 describe('POST /orders ← DynamoDB answer', () => {
@@ -110,6 +109,9 @@ describe('POST /orders ← DynamoDB answer', () => {
   it('answers the order id: the Idempotency-Key under any header case, or the request id', () => {
     expect(JSON.parse(accepted({ body: '{}' }).output)).toEqual({ orderId: CONTEXT.requestId, status: 'PENDING' });
     expect(JSON.parse(accepted({ body: '{}', headers: { 'idempotency-key': 'k:1' } }).output)).toEqual({ orderId: 'k:1', status: 'PENDING' });
+    // The header loop writes nothing of its own into the answer.
+    expect(accepted({ body: '{}', headers: { 'idempotency-key': 'k:1', accept: '*/*', host: 'x' } }).output.trim()).toBe('{"orderId": "k:1", "status": "PENDING"}');
+    expect(accepted({ body: '{}', headers: { 'idempotency-key': 'k:1', accept: '*/*', host: 'x' } }).output).toMatch(/^\{/);
   });
 
   it('turns a failed condition into 409, throttling into 503 with Retry-After, anything else into 500', () => {
