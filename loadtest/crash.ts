@@ -142,7 +142,8 @@ export async function crashRun(options: CrashOptions): Promise<CrashResult> {
     const accepted = await sendOrders(first.api, options, (count) => {
       if (count === killAfter) killing = signalGroup(first.child, 'SIGKILL');
     });
-    await killing;
+    // Every order answered before the kill point (some refused): kill now, before the restart.
+    await (killing ?? signalGroup(first.child, 'SIGKILL'));
     await sleep(options.downtimeMs ?? DEFAULT_DOWNTIME_MS);
 
     const started = Date.now();

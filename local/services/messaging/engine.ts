@@ -9,8 +9,8 @@
  * persistence, wired here as its stand-alone server wires it (which itself binds 0.0.0.0). Every
  * change is committed before fauxqs answers the request (SQLite WAL, synchronous FULL), so an
  * accepted SendMessage survives a SIGKILL and a power loss. A message received but not deleted
- * by the time the runtime stopped is visible again as soon as it restarts (see releaseInFlight). Without a state folder
- * everything lives in memory. The outbox persists with the state folder.
+ * by the time the runtime stopped is visible again as soon as it restarts (see releaseInFlight).
+ * Without a state folder everything lives in memory. The outbox persists with the state folder.
  *
  * LIMITATIONS:
  * fauxqs puts account 000000000000 in every ARN and queue URL, and queue URLs have the form
