@@ -7,6 +7,9 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { localClientConfig } from './net.js';
 import { loadTemplate, type LoadedTemplate } from './template/loader.js';
 import { TemplateError } from './template/parse.js';
 import type { DeployedResource, ResourceProvider, RuntimeContext } from './services/provider.js';
@@ -21,7 +24,16 @@ import { createEventSourceMappingProvider, createFunctionProvider, permissionPro
 import { StepFunctionsProvider } from './services/stepfunctions/provider.js';
 import { EventBridgeService } from './services/events/bus.js';
 import { eventsProviders } from './services/events/providers.js';
-import { TargetDispatcher } from './services/targets.js';
+import { TargetSenders } from './services/targets/registry.js';
+import { sqsSender } from './services/targets/sqs.js';
+import { snsSender } from './services/targets/sns.js';
+import { lambdaSender } from './services/targets/lambda.js';
+import { stateMachineSender } from './services/targets/states.js';
+import { logGroupSender } from './services/targets/logs.js';
+import { eventBusSender } from './services/targets/event-bus.js';
+import { apiDestinationSender } from './services/targets/api-destination.js';
+import type { ApiEndpointMap } from './services/apigateway/endpoints.js';
+import { createApiGatewayProviders } from './services/apigateway/providers.js';
 import { ApiGatewayService } from './services/apigateway/server.js';
 import { createPipeProvider, type Pipe } from './services/pipes/pipe.js';
 import { createCustomResourceProvider } from './services/cloudformation/custom-resource.js';
@@ -128,11 +140,14 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
     stopSteps.push(() => meteredDynamodb.stop());
 
     const logs = new LogStore(stateDir && join(stateDir, 'logs'));
-    let apiGateway: ApiGatewayService | undefined;
-    const lambda = new LambdaRuntime(logs, () => apiGateway?.endpoints() ?? {});
+    // Filled in by API Gateway as each API's server listens: functions and API destinations call APIs by their AWS URL.
+    const apiEndpoints: ApiEndpointMap = {};
+    const lambda = new LambdaRuntime(logs, apiEndpoints);
     stopSteps.push(() => lambda.stop());
     const endpoints = { dynamodb: meteredDynamodb.endpoint, sqs: messaging.endpoint, sns: messaging.endpoint };
-    let events: EventBridgeService | undefined;
+    // The bus accepts (and journals) events from here on, Step Functions' events:putEvents among them;
+    // it delivers them once it has its senders, after every resource exists.
+    const events = new EventBridgeService({ region, accountId, stateDir, log });
     const stepFunctions = new StepFunctionsProvider({
       region,
       stateDir,
@@ -140,68 +155,59 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
       dynamodbEndpoint: meteredDynamodb.endpoint,
       sqsEndpoint: messaging.endpoint,
       snsEndpoint: messaging.endpoint,
-      invokeLambda: (arn, payload) => lambda.invoke(arn, payload),
-      putEvents: (entries) => events!.putEvents(entries),
+      lambda,
+      buses: events,
     });
-    const dispatcher = new TargetDispatcher({
-      region,
-      sqsEndpoint: messaging.endpoint,
-      snsEndpoint: messaging.endpoint,
-      logs,
-      invokeLambda: (arn, payload) => lambda.invoke(arn, JSON.parse(payload)),
-      startExecution: (arn, input) => stepFunctions.registry.startExecution(arn, JSON.parse(input)),
-      apiEndpoints: () => apiGateway?.endpoints() ?? {},
-      events: () => events!,
+    const sqs = new SQSClient(localClientConfig(messaging.endpoint, region));
+    const sns = new SNSClient(localClientConfig(messaging.endpoint, region));
+    stopSteps.push(() => [sqs, sns].forEach((client) => client.destroy()));
+    const senders = new TargetSenders({
+      sqs: sqsSender(sqs),
+      sns: snsSender(sns),
+      lambda: lambdaSender(lambda),
+      states: stateMachineSender(stepFunctions.registry),
+      logs: logGroupSender(logs),
+      'event-bus': eventBusSender(events),
+      'api-destination': apiDestinationSender(events.apiDestinations, apiEndpoints),
     });
-    stopSteps.push(() => dispatcher.stop());
-    events = new EventBridgeService({ region, accountId, stateDir, dispatcher, log });
-    stopSteps.push(() => events!.stop());
+    // Stopped before the senders' clients, so that no delivery is cut short by a closed client.
+    stopSteps.push(() => events.stop());
+    const pipes = new Map<string, Pipe>();
     const restApis = template.resourcesOfType('AWS::ApiGateway::RestApi');
     const basePort = options.apiPort ?? 3000;
     // Port 0 lets the OS pick a free port for every API (tests run beside other servers).
     const portFor = (logicalId: string): number => (basePort === 0 ? 0 : basePort + restApis.indexOf(logicalId));
-    apiGateway = new ApiGatewayService({
+    const apiGateway = new ApiGatewayService({
       region,
       accountId,
       dynamodbEndpoint: meteredDynamodb.endpoint,
       lambda,
       logs,
       portFor,
+      endpoints: apiEndpoints,
     });
-    stopSteps.push(() => apiGateway!.stop());
-    const pipes = new Map<string, Pipe>();
+    stopSteps.push(() => apiGateway.stop());
 
     const providers = new Map<string, ResourceProvider>();
     const register = (provider: ResourceProvider): void => void providers.set(provider.type, provider);
     [
       createTableProvider(meteredDynamodb),
-      ...messagingProviders(messaging),
+      ...messagingProviders(messaging, senders),
       createFunctionProvider(lambda, endpoints, options.prebuiltCode),
       createEventSourceMappingProvider(lambda, endpoints),
       permissionProvider,
       stepFunctions,
       ...eventsProviders(events),
-      ...apiGateway.providers(),
-      createPipeProvider(
-        {
-          dynamodbEndpoint: meteredDynamodb.endpoint,
-          sqsEndpoint: messaging.endpoint,
-          invokeLambda: (arn, event) => lambda.invoke(arn, event),
-          deliver: (arn, input, deliveryOptions) => dispatcher.deliver(arn, input, deliveryOptions),
-          putEvents: async (entries) => events!.putEvents(entries),
-        },
-        pipes,
-      ),
+      ...createApiGatewayProviders(apiGateway),
+      createPipeProvider({ dynamodbEndpoint: meteredDynamodb.endpoint, sqsEndpoint: messaging.endpoint, lambda, senders }, pipes),
       ...passiveProviders,
     ].forEach(register);
-    for (const type of template.customResourceTypes()) {
-      register(createCustomResourceProvider(type, (arn, event) => lambda.invoke(arn, event)));
-    }
+    for (const type of template.customResourceTypes()) register(createCustomResourceProvider(type, lambda));
 
     const resources = await deployAll(template, providers, context);
     await lambda.warmAll();
-    // What the bus had accepted but not delivered when the last run stopped (or was killed).
-    const resumed = events.resumeDeliveries();
+    // What the bus accepted while the stack was created, and what a previous run (stopped or killed) had not delivered.
+    const resumed = events.startDeliveries(senders);
     if (resumed > 0) log('events', `resuming ${resumed} deliveries a previous run had not finished`);
     const outputs = template.resolveOutputs(resources);
     const usageMeter = new UsageMeter({

@@ -4,7 +4,7 @@
  * whose name is not under `/aws/vendedlogs/` grows the account's CloudWatch Logs resource policy
  * (5,120 characters) with every state machine, as the Step Functions guide warns.
  */
-import { WILDCARD_LOG_GROUP_ARN } from '../services/targets.js';
+import { WILDCARD_LOG_GROUP_ARN } from '../services/targets/logs.js';
 import { isJsonObject } from '../template/intrinsics.js';
 import type { Json } from '../template/parse.js';
 import { asList, subText, type CheckContext, type Finding } from './context.js';

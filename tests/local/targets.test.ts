@@ -1,7 +1,7 @@
 /**
- * The shared target dispatcher: each target service by ARN (SQS and SNS on a real fauxqs, Lambda
- * and Step Functions through their callbacks, CloudWatch Logs files, event buses) and how
- * failures are classified for the callers' retry policies.
+ * The senders, through their registry: each target service by ARN (SQS and SNS on a real fauxqs,
+ * Lambda and Step Functions through recording stand-ins, CloudWatch Logs files, event buses) and
+ * how failures are classified for the callers' retry policies.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,7 +20,14 @@ import { localClientConfig, waitUntil } from '../../local/net.js';
 import { EventBridgeService } from '../../local/services/events/bus.js';
 import { LogStore } from '../../local/services/logs/store.js';
 import { MESSAGING_ACCOUNT_ID, startMessaging, type Messaging } from '../../local/services/messaging/engine.js';
-import { TargetDispatcher, TargetError } from '../../local/services/targets.js';
+import { TargetError } from '../../local/services/targets/error.js';
+import { eventBusSender } from '../../local/services/targets/event-bus.js';
+import { lambdaSender } from '../../local/services/targets/lambda.js';
+import { logGroupSender } from '../../local/services/targets/logs.js';
+import { TargetSenders } from '../../local/services/targets/registry.js';
+import { snsSender } from '../../local/services/targets/sns.js';
+import { sqsSender } from '../../local/services/targets/sqs.js';
+import { stateMachineSender } from '../../local/services/targets/states.js';
 
 const region = 'us-east-1';
 const accountId = MESSAGING_ACCOUNT_ID;
@@ -30,34 +37,36 @@ let sqs: SQSClient;
 let sns: SNSClient;
 let logsDir: string;
 let events: EventBridgeService;
-let dispatcher: TargetDispatcher;
-const lambdaCalls: Array<[string, string]> = [];
-const executions: Array<[string, string]> = [];
+let senders: TargetSenders;
+const lambdaCalls: Array<[string, unknown]> = [];
+const executions: Array<[string, unknown]> = [];
 
 beforeAll(async () => {
   messaging = await startMessaging({ region, accountId });
   sqs = new SQSClient(localClientConfig(messaging.endpoint, region));
   sns = new SNSClient(localClientConfig(messaging.endpoint, region));
   logsDir = mkdtempSync(join(tmpdir(), 'wims-targets-'));
-  dispatcher = new TargetDispatcher({
-    region,
-    sqsEndpoint: messaging.endpoint,
-    snsEndpoint: messaging.endpoint,
-    logs: new LogStore(logsDir),
-    invokeLambda: async (arn, payload) => {
-      if (arn.endsWith(':busy')) throw Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
-      if (arn.endsWith(':missing')) throw Object.assign(new Error('Function not found'), { name: 'ResourceNotFoundException' });
-      lambdaCalls.push([arn, payload]);
-    },
-    startExecution: async (arn, input) => void executions.push([arn, input]),
-    events: () => events,
+  events = new EventBridgeService({ region, accountId, stateDir: undefined });
+  senders = new TargetSenders({
+    sqs: sqsSender(sqs),
+    sns: snsSender(sns),
+    logs: logGroupSender(new LogStore(logsDir)),
+    lambda: lambdaSender({
+      invoke: async (arn, payload) => {
+        if (arn.endsWith(':busy')) throw Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
+        if (arn.endsWith(':missing')) throw Object.assign(new Error('Function not found'), { name: 'ResourceNotFoundException' });
+        lambdaCalls.push([arn, payload]);
+        return { ok: true, payload: null, durationMs: 0 };
+      },
+    }),
+    states: stateMachineSender({ startExecution: async (arn, input) => void executions.push([arn, input]) }),
+    'event-bus': eventBusSender(events),
   });
-  events = new EventBridgeService({ region, accountId, stateDir: undefined, dispatcher });
+  events.startDeliveries(senders);
 });
 
 afterAll(async () => {
   await events.stop();
-  dispatcher.stop();
   sqs.destroy();
   sns.destroy();
   await messaging.stop();
@@ -91,13 +100,13 @@ async function receive(url: string, count: number): Promise<Message[]> {
   return messages;
 }
 
-describe('TargetDispatcher', () => {
+describe('TargetSenders', () => {
   test('sends the body to an SQS queue found by its ARN, with message attributes', async () => {
     // Prepare
     const queue = await createQueue('targets-plain');
 
     // Act
-    await dispatcher.deliver(queue.arn, '{"orderId":"o-1"}', { messageAttributes: { ERROR_CODE: 'THROTTLING' } });
+    await senders.deliver(queue.arn, '{"orderId":"o-1"}', { messageAttributes: { ERROR_CODE: 'THROTTLING' } });
 
     // Assess
     const [message] = await receive(queue.url, 1);
@@ -110,9 +119,9 @@ describe('TargetDispatcher', () => {
     const queue = await createQueue('targets-ordered.fifo', { FifoQueue: 'true' });
 
     // Act
-    await dispatcher.deliver(queue.arn, '"first"', { messageGroupId: 'g-1' });
-    await dispatcher.deliver(queue.arn, '"first"', { messageGroupId: 'g-1' });
-    await dispatcher.deliver(queue.arn, '"second"', { messageGroupId: 'g-1', deduplicationId: 'event-2' });
+    await senders.deliver(queue.arn, '"first"', { messageGroupId: 'g-1' });
+    await senders.deliver(queue.arn, '"first"', { messageGroupId: 'g-1' });
+    await senders.deliver(queue.arn, '"second"', { messageGroupId: 'g-1', deduplicationId: 'event-2' });
 
     // Assess: the repeated body was deduplicated by its hash
     const messages = await receive(queue.url, 2);
@@ -128,7 +137,7 @@ describe('TargetDispatcher', () => {
     }));
 
     // Act
-    await dispatcher.deliver(TopicArn ?? '', '"Low stock: MacGuffin"');
+    await senders.deliver(TopicArn ?? '', '"Low stock: MacGuffin"');
 
     // Assess
     const [message] = await receive(queue.url, 1);
@@ -141,17 +150,17 @@ describe('TargetDispatcher', () => {
     const stateMachineArn = `arn:aws:states:${region}:${accountId}:stateMachine:orders`;
 
     // Act
-    await dispatcher.deliver(functionArn, '{"a":1}');
-    await dispatcher.deliver(stateMachineArn, '{"b":2}');
+    await senders.deliver(functionArn, '{"a":1}');
+    await senders.deliver(stateMachineArn, '{"b":2}');
 
     // Assess
-    expect(lambdaCalls).toContainEqual([functionArn, '{"a":1}']);
-    expect(executions).toContainEqual([stateMachineArn, '{"b":2}']);
+    expect(lambdaCalls).toContainEqual([functionArn, { a: 1 }]);
+    expect(executions).toContainEqual([stateMachineArn, { b: 2 }]);
   });
 
   test('appends to the log group named by a log group ARN', async () => {
     // Act
-    await dispatcher.deliver(`arn:aws:logs:${region}:${accountId}:log-group:/aws/events/wims`, '{"id":"e-1"}');
+    await senders.deliver(`arn:aws:logs:${region}:${accountId}:log-group:/aws/events/wims`, '{"id":"e-1"}');
 
     // Assess
     expect(readFileSync(join(logsDir, 'aws/events/wims.log'), 'utf8')).toBe('{"id":"e-1"}\n');
@@ -159,7 +168,7 @@ describe('TargetDispatcher', () => {
 
   test('a log group ARN ending in :* (GetAtt Arn) delivers nothing, as on AWS', async () => {
     // Act
-    const delivery = dispatcher.deliver(`arn:aws:logs:${region}:${accountId}:log-group:/aws/events/wildcard:*`, '{"id":"e-2"}');
+    const delivery = senders.deliver(`arn:aws:logs:${region}:${accountId}:log-group:/aws/events/wildcard:*`, '{"id":"e-2"}');
 
     // Assess
     await expect(delivery).rejects.toMatchObject({ code: 'NO_RESOURCE', retryable: false });
@@ -172,8 +181,8 @@ describe('TargetDispatcher', () => {
     const forwarded = { source: 'wims.test', 'detail-type': 'forwarded', detail: { n: 2 }, resources: ['r-1'] };
 
     // Act
-    await dispatcher.deliver(busArn, '{"n":1}', { eventBus: { Source: 'wims.cdc', DetailType: 'cdcEvent' } });
-    await dispatcher.deliver(busArn, JSON.stringify(forwarded));
+    await senders.deliver(busArn, '{"n":1}', { eventBus: { Source: 'wims.cdc', DetailType: 'cdcEvent' } });
+    await senders.deliver(busArn, JSON.stringify(forwarded));
 
     // Assess
     const put = events.events().map(({ event }) => [event.source, event['detail-type'], event.detail, event.resources]);
@@ -191,7 +200,7 @@ describe('TargetDispatcher', () => {
     ['a body that is not an event, for a bus', `arn:aws:events:${region}:${accountId}:event-bus/default`, 'INVALID_JSON', false],
   ])('fails for %s with a classified TargetError', async (_case, arn, code, retryable) => {
     // Act
-    const failure = await dispatcher.deliver(arn, '"not an event"').catch((error: unknown) => error);
+    const failure = await senders.deliver(arn, '"not an event"').catch((error: unknown) => error);
 
     // Assess
     expect(failure).toBeInstanceOf(TargetError);
@@ -200,7 +209,7 @@ describe('TargetDispatcher', () => {
 
   test('fails with NO_RESOURCE when the target service is not running', async () => {
     // Prepare
-    const bare = new TargetDispatcher({ region });
+    const bare = new TargetSenders({});
 
     // Act
     const failure = await bare.deliver(`arn:aws:states:${region}:${accountId}:stateMachine:x`, '{}').catch((error: unknown) => error);

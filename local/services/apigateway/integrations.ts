@@ -21,7 +21,7 @@
  */
 import { MappingTemplateError, renderMappingTemplate, type MappingResult } from './vtl.js';
 import { toLocalUrl, type ApiEndpointMap } from './endpoints.js';
-import type { LambdaRuntime } from '../lambda/runtime.js';
+import type { LambdaInvoker } from '../lambda/runtime.js';
 import { callDynamoDb } from './dynamodb-call.js';
 import { GatewayResponseError } from './gateway-responses.js';
 import { mapHeaders, mediaType, pickTemplate, resolveParameter, type HttpAnswer } from './mapping.js';
@@ -30,11 +30,11 @@ import { headerValue, proxyEvent, type MethodRequest } from './request.js';
 
 /** What integrations call. */
 export interface IntegrationServices {
-  lambda: Pick<LambdaRuntime, 'invoke'>;
+  lambda: LambdaInvoker;
   dynamodbEndpoint: string;
   region: string;
   /** Locally served APIs, so `http` integrations to execute-api URLs stay local. */
-  endpoints(): ApiEndpointMap;
+  endpoints: ApiEndpointMap;
 }
 
 /** An integration's raw answer, before the integration response mapping. */
@@ -277,7 +277,7 @@ async function callHttp(
     const value = pathValues[name];
     return value === undefined ? placeholder : value.split('/').map(encodeURIComponent).join('/');
   });
-  const url = new URL(toLocalUrl(uri, services.endpoints()));
+  const url = new URL(toLocalUrl(uri, services.endpoints));
   if (proxy) for (const [name, values] of Object.entries(request.multiValueQuery)) for (const value of values) url.searchParams.append(name, value);
   for (const [name, value] of Object.entries(mapped('querystring'))) url.searchParams.set(name, value);
   const headers = new Headers();

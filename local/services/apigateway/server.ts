@@ -16,15 +16,13 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LOOPBACK } from '../../net.js';
-import type { LambdaRuntime } from '../lambda/runtime.js';
+import type { LambdaInvoker } from '../lambda/runtime.js';
 import type { LogStore } from '../logs/store.js';
-import type { ResourceProvider } from '../provider.js';
 import type { ApiEndpointMap } from './endpoints.js';
 import { GatewayResponseError, renderGatewayResponse } from './gateway-responses.js';
 import { runIntegration, type IntegrationServices } from './integrations.js';
 import type { HttpAnswer } from './mapping.js';
 import { matchResource, type ApiDefinition } from './openapi.js';
-import { createApiGatewayProviders } from './providers.js';
 import { clfTime, headerValue, type MethodRequest, type RequestContext } from './request.js';
 import { StageThrottle, type ThrottleSetting } from './throttle.js';
 import { validateRequest } from './validation.js';
@@ -37,11 +35,13 @@ export interface ApiGatewayServiceOptions {
   accountId: string;
   /** DynamoDB Local, for `aws` integrations with DynamoDB actions. */
   dynamodbEndpoint: string;
-  lambda: Pick<LambdaRuntime, 'invoke'>;
+  lambda: LambdaInvoker;
   /** Receives one access log line per request. */
   logs: LogStore;
   /** The port for an API's server by logical id (0 lets the OS pick a free one). */
   portFor(logicalId: string): number;
+  /** Filled in with each API's base URL as its server listens (functions and API destinations read it). */
+  endpoints: ApiEndpointMap;
 }
 
 /** A REST API to serve: what the RestApi provider knows. */
@@ -99,13 +99,8 @@ export class ApiGatewayService {
       lambda: options.lambda,
       dynamodbEndpoint: options.dynamodbEndpoint,
       region: options.region,
-      endpoints: () => this.endpoints(),
+      endpoints: options.endpoints,
     };
-  }
-
-  /** The RestApi, Deployment and Stage providers, feeding this service. */
-  providers(): ResourceProvider[] {
-    return createApiGatewayProviders(this);
   }
 
   /** Registers an API; it is served once {@link addStage} attaches its first stage. */
@@ -137,15 +132,11 @@ export class ApiGatewayService {
     if (api.defaultStage === undefined || (stage.primary && !api.defaultStage.primary)) {
       api.defaultStage = { name: stage.name, primary: stage.primary };
     }
-    api.baseUrl ??= await this.listen(api);
+    if (api.baseUrl === undefined) {
+      api.baseUrl = await this.listen(api);
+      this.options.endpoints[api.apiId] = api.baseUrl;
+    }
     return `${api.baseUrl}/${stage.name}`;
-  }
-
-  /** The base URL of each served API by API id, for rewriting execute-api URLs. */
-  endpoints(): ApiEndpointMap {
-    const map: ApiEndpointMap = {};
-    for (const api of this.apis.values()) if (api.baseUrl !== undefined) map[api.apiId] = api.baseUrl;
-    return map;
   }
 
   /** One entry per served stage, each API's default stage first, for printing. */

@@ -19,7 +19,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Json } from '../../template/parse.js';
 import { LOOPBACK } from '../../net.js';
 import type { DeployedResource, ResolvedResource, ResourceProvider, RuntimeContext } from '../provider.js';
-import type { InvokeResult } from '../lambda/runtime.js';
+import type { LambdaInvoker } from '../lambda/runtime.js';
 
 interface CustomResourceResponse {
   Status: 'SUCCESS' | 'FAILED';
@@ -89,7 +89,7 @@ class ResponseReceiver {
 /** The custom resource provider; `type` is the custom type it serves (`Custom::SeedInventory`, …). */
 export function createCustomResourceProvider(
   type: string,
-  invokeLambda: (arn: string, event: unknown) => Promise<InvokeResult>,
+  lambda: LambdaInvoker,
 ): ResourceProvider {
   const receiver = new ResponseReceiver();
   let closing = false;
@@ -125,7 +125,7 @@ export function createCustomResourceProvider(
         ...(previous ? { PhysicalResourceId: previous.physicalId, OldResourceProperties: stringified(previous.properties) } : {}),
       };
       const answer = receiver.wait(token);
-      const invoked = await invokeLambda(ServiceToken, request);
+      const invoked = await lambda.invoke(ServiceToken, request);
       if (!invoked.ok) throw new Error(`${resource.logicalId}: the custom resource handler failed: ${invoked.errorType}: ${invoked.errorMessage}`);
       const response = await answer.catch((error: Error) => {
         throw new Error(`${resource.logicalId}: ${error.message} from the custom resource handler`);

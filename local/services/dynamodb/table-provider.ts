@@ -12,7 +12,7 @@
  * Arn and StreamArn are DynamoDB Local's own (region `ddblocal`, account 000000000000), because
  * the Streams API only accepts those. With TTL enabled, DynamoDB Local deletes expired items
  * within seconds (AWS: up to days later) and streams the deletion with the event name
- * `UNKNOWN_TO_SDK_VERSION`; `toLambdaRecord` (./stream-poller.ts) reports it as AWS does.
+ * `UNKNOWN_TO_SDK_VERSION`; `toLambdaRecord` (../sources/stream-poller.ts) reports it as AWS does.
  */
 import {
   CreateTableCommand,

@@ -25,7 +25,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { toLocalUrl, type ApiEndpointMap } from '../apigateway/endpoints.js';
-import { TargetError } from '../targets.js';
+import { TargetError } from '../targets/error.js';
 
 /** A caller's HttpParameters (AWS::Events::Rule Target / AWS::Pipes::Pipe TargetParameters). */
 export interface HttpParameters {

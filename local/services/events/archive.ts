@@ -12,7 +12,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compilePattern, type EventMatcher } from './pattern.js';
-import type { EventEnvelope } from './bus.js';
+import type { EventEnvelope } from './model.js';
 
 /** The CreateArchive request, with the archive's ARN and where it keeps its events. */
 export interface ArchiveOptions {

@@ -3,7 +3,9 @@
  * targets, PutEvents with AWS's validation and event envelope, asynchronous delivery with each
  * target's RetryPolicy and DeadLetterConfig, archives and replays.
  *
- * PutEvents returns as soon as the events are matched and archived; deliveries run in the
+ * Accepting and delivering are apart, as on AWS: PutEvents returns as soon as the events are
+ * matched, archived and their deliveries journaled (journal.ts); deliveries start once the
+ * runtime hands the bus its senders ({@link EventBridgeService.startDeliveries}) and run in the
  * background, at most {@link DEFAULT_CONCURRENCY_PER_TARGET} at a time per rule target. A failed
  * delivery is retried when the error is retryable (throttling, 5xx, network), with exponential
  * backoff and jitter, until MaximumRetryAttempts (default 185) or MaximumEventAgeInSeconds
@@ -19,55 +21,21 @@
  * {@link DEFAULT_RETRY_BASE_MS} ms, double, and are capped at {@link DEFAULT_RETRY_CAP_MS} ms;
  * scheduled rules (ScheduleExpression), bus policies, cross-account and cross-region buses,
  * endpoints and partner event sources are not supported; a rule change applies to the next
- * PutEvents at once (AWS takes a moment); retries still waiting when the runtime stops are dropped.
+ * PutEvents at once (AWS takes a moment).
+ *
+ * DURABILITY: see journal.ts (deliveries) and archive.ts (archives); rules and targets are the
+ * template's, created again on each start.
  */
 import { randomUUID } from 'node:crypto';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
-import { TargetError, toTargetError, type TargetSender } from '../targets.js';
+import { TargetError, toTargetError } from '../targets/error.js';
+import type { TargetSender } from '../targets/sender.js';
 import { ApiDestinationService, type HttpParameters } from './api-destinations.js';
 import { EventArchive } from './archive.js';
 import { DeliveryJournal } from './journal.js';
 import { shapeTargetInput, type TargetInputSettings } from './input.js';
+import type { EventEnvelope, PutEventsEntry, PutEventsResult, PutEventsResultEntry } from './model.js';
 import { compilePattern, type EventMatcher } from './pattern.js';
-
-/** One PutEvents request entry (what the AWS SDK's PutEventsRequestEntry holds). */
-export interface PutEventsEntry {
-  Source?: string;
-  DetailType?: string;
-  /** A JSON object, as text. */
-  Detail?: string;
-  /** A bus name or ARN; `default` when absent. */
-  EventBusName?: string;
-  Resources?: string[];
-  Time?: Date | string;
-  /** X-Ray trace header: accepted, not recorded locally. */
-  TraceHeader?: string;
-}
-
-/** One PutEvents result entry: the event id, or why the entry failed. */
-export type PutEventsResultEntry = { EventId: string } | { ErrorCode: string; ErrorMessage: string };
-
-/** The PutEvents response. */
-export interface PutEventsResult {
-  FailedEntryCount: number;
-  Entries: PutEventsResultEntry[];
-}
-
-/** An event as EventBridge hands it to rules and targets. */
-export interface EventEnvelope {
-  version: '0';
-  id: string;
-  'detail-type': string;
-  source: string;
-  account: string;
-  /** ISO 8601 to the second (`2026-01-31T12:00:00Z`). */
-  time: string;
-  region: string;
-  resources: string[];
-  detail: Record<string, unknown>;
-  /** Set on events re-sent by a replay. */
-  'replay-name'?: string;
-}
 
 /** A rule target (the PutTargets / AWS::Events::Rule Target properties the local runtime honours). */
 export interface RuleTarget extends TargetInputSettings {
@@ -155,10 +123,8 @@ export interface EventBridgeStatus {
 export interface EventBridgeOptions {
   region: string;
   accountId: string;
-  /** The runtime's state folder (archives are kept there), or undefined to keep them in memory. */
+  /** The runtime's state folder (archives and the delivery journal are kept there), or undefined to keep them in memory. */
   stateDir: string | undefined;
-  /** Delivers to targets and dead-letter queues: the runtime's `TargetDispatcher`. */
-  dispatcher: TargetSender;
   log?: (component: string, message: string) => void;
   /** First retry delay in ms (default {@link DEFAULT_RETRY_BASE_MS}). */
   retryBaseMs?: number;
@@ -202,6 +168,18 @@ interface Rule {
   targets: RuleTarget[];
 }
 
+/** One event's delivery to one rule target, as journaled. */
+interface Delivery {
+  event: EventEnvelope;
+  rule: Rule;
+  target: RuleTarget;
+  /** When the bus received the event: MaximumEventAgeInSeconds counts from it. */
+  receivedAt: Date;
+  journalId: number;
+  /** Attempts already made (by a previous run, for a resumed delivery). */
+  attemptsUsed: number;
+}
+
 interface Bus {
   name: string;
   arn: string;
@@ -231,7 +209,7 @@ class ConcurrencyLimit {
 
 /** The buses, rules, archives, connections and API destinations of one runtime. */
 export class EventBridgeService {
-  /** Connections and API destinations (targets reach them through the dispatcher). */
+  /** Connections and API destinations (targets reach them through the API destination sender). */
   readonly apiDestinations: ApiDestinationService;
   private readonly buses = new Map<string, Bus>();
   private readonly archives = new Map<string, EventArchive>();
@@ -245,6 +223,8 @@ export class EventBridgeService {
   private readonly counters = { put: 0, putChunks: 0, archived: 0, archivedBytes: 0, replayed: 0, matched: 0, delivered: 0, failed: 0, deadLettered: 0 };
 
   private readonly journal: DeliveryJournal;
+  /** Delivers to targets and dead-letter queues, from {@link startDeliveries} on. */
+  private sender: TargetSender | undefined;
 
   constructor(private readonly options: EventBridgeOptions) {
     this.apiDestinations = new ApiDestinationService(options);
@@ -398,13 +378,17 @@ export class EventBridgeService {
   }
 
   /**
-   * Resumes the deliveries a previous run of this state folder had not ended (see journal.ts),
-   * each with the retry budget it had left. Call once every rule and target exists.
+   * Starts delivering through `sender`: first what the journal holds (what a previous run of this
+   * state folder had not finished, each with the retry budget it had left, and what was accepted
+   * while the stack was being created), then each event as it is accepted. Call once every rule
+   * and target exists. Returns how many deliveries a previous run had left.
    */
-  resumeDeliveries(): number {
-    const pending = this.journal.pending();
-    for (const delivery of pending) {
-      const rule = [...this.buses.values()].flatMap((bus) => [...bus.rules.values()]).find((candidate) => candidate.arn === delivery.ruleArn);
+  startDeliveries(sender: TargetSender): number {
+    if (this.sender !== undefined) throw new Error('EventBridgeService.startDeliveries was called twice');
+    this.sender = sender;
+    const rules = new Map([...this.buses.values()].flatMap((bus) => [...bus.rules.values()].map((rule) => [rule.arn, rule] as const)));
+    for (const delivery of this.journal.pending()) {
+      const rule = rules.get(delivery.ruleArn);
       const target = rule?.targets.find((candidate) => candidate.Id === delivery.targetId);
       if (!rule || !target) {
         this.options.log?.('events', `dropped a journaled delivery to ${delivery.ruleArn} target ${delivery.targetId}: the template no longer has it`);
@@ -412,9 +396,9 @@ export class EventBridgeService {
         continue;
       }
       const event = JSON.parse(delivery.event) as EventEnvelope;
-      this.startDelivery(event, rule, target, new Date(delivery.receivedAt), delivery.id, delivery.attempts);
+      this.startDelivery(sender, { event, rule, target, receivedAt: new Date(delivery.receivedAt), journalId: delivery.id, attemptsUsed: delivery.attempts });
     }
-    return pending.length;
+    return this.journal.inherited;
   }
 
   private arnPrefix(): string {
@@ -497,25 +481,21 @@ export class EventBridgeService {
       targetId: target.Id,
       receivedAt: receivedAt.getTime(),
     })));
-    deliveries.forEach(({ rule, target }, index) => this.startDelivery(event, rule, target, receivedAt, ids[index], 0));
+    const sender = this.sender;
+    if (sender === undefined) return; // startDeliveries takes them from the journal
+    deliveries.forEach(({ rule, target }, index) => this.startDelivery(sender, { event, rule, target, receivedAt, journalId: ids[index]!, attemptsUsed: 0 }));
   }
 
-  private startDelivery(event: EventEnvelope, rule: Rule, target: RuleTarget, receivedAt: Date, journalId: number | undefined, attemptsUsed: number): void {
-    const delivery = this.deliver(event, rule, target, receivedAt, journalId, attemptsUsed)
-      .then((ended) => { if (ended) this.journal.remove(journalId); })
-      .finally(() => this.running.delete(delivery));
-    this.running.add(delivery);
+  private startDelivery(sender: TargetSender, delivery: Delivery): void {
+    const running = this.deliver(sender, delivery)
+      .then((ended) => { if (ended) this.journal.remove(delivery.journalId); })
+      .finally(() => this.running.delete(running));
+    this.running.add(running);
   }
 
   /** Delivers with retries; resolves true once the delivery has ended, false when the runtime stopped it first. */
-  private async deliver(
-    event: EventEnvelope,
-    rule: Rule,
-    target: RuleTarget,
-    receivedAt: Date,
-    journalId: number | undefined,
-    attemptsUsed: number,
-  ): Promise<boolean> {
+  private async deliver(sender: TargetSender, delivery: Delivery): Promise<boolean> {
+    const { event, rule, target, receivedAt, journalId, attemptsUsed } = delivery;
     // Starts after PutEvents has returned (and lets I/O run first, so a rule that feeds its own bus cannot starve it).
     await nextTurn();
     let input: string;
@@ -523,14 +503,14 @@ export class EventBridgeService {
       input = shapeTargetInput(target, event, { ruleName: rule.name, ruleArn: rule.arn, ingestionTime: receivedAt });
     } catch (error) {
       const failure = new TargetError(`Rule ${rule.name} target ${target.Id}: ${(error as Error).message}`, { code: 'INVALID_PARAMETER', retryable: false, cause: error });
-      return this.fail(event, rule, target, failure, 0, undefined);
+      return this.fail(sender, event, rule, target, failure, 0, undefined);
     }
     const maxRetries = target.RetryPolicy?.MaximumRetryAttempts ?? DEFAULT_MAX_RETRIES;
     const maxAgeMs = (target.RetryPolicy?.MaximumEventAgeInSeconds ?? DEFAULT_MAX_EVENT_AGE_SECONDS) * 1000;
     const limit = this.limitFor(rule, target);
     for (let attempt = attemptsUsed + 1; ; attempt++) {
       try {
-        await limit.run(() => this.options.dispatcher.deliver(target.Arn, input, {
+        await limit.run(() => sender.deliver(target.Arn, input, {
           httpParameters: target.HttpParameters,
           messageGroupId: target.SqsParameters?.MessageGroupId,
           deduplicationId: event.id,
@@ -540,11 +520,11 @@ export class EventBridgeService {
         return true;
       } catch (caught) {
         const error = toTargetError(caught, target.Arn);
-        if (!error.retryable) return this.fail(event, rule, target, error, attempt, undefined);
-        if (attempt > maxRetries) return this.fail(event, rule, target, error, attempt, 'MaximumRetryAttempts');
+        if (!error.retryable) return this.fail(sender, event, rule, target, error, attempt, undefined);
+        if (attempt > maxRetries) return this.fail(sender, event, rule, target, error, attempt, 'MaximumRetryAttempts');
         const delay = Math.max(this.backoff(attempt), error.retryAfterMs ?? 0);
         if (Date.now() + delay - receivedAt.getTime() > maxAgeMs) {
-          return this.fail(event, rule, target, error, attempt, 'MaximumEventAgeInSeconds');
+          return this.fail(sender, event, rule, target, error, attempt, 'MaximumEventAgeInSeconds');
         }
         this.journal.attempted(journalId, attempt);
         try {
@@ -574,6 +554,7 @@ export class EventBridgeService {
 
   /** Records a delivery that gave up, after sending the event to the target's dead-letter queue if it has one. */
   private async fail(
+    sender: TargetSender,
     event: EventEnvelope,
     rule: Rule,
     target: RuleTarget,
@@ -602,7 +583,7 @@ export class EventBridgeService {
       };
       if (exhausted !== undefined) attributes.EXHAUSTED_RETRY_CONDITION = exhausted;
       try {
-        await this.options.dispatcher.deliver(deadLetterArn, JSON.stringify(event), { messageAttributes: attributes });
+        await sender.deliver(deadLetterArn, JSON.stringify(event), { messageAttributes: attributes });
         record.deadLettered = true;
         this.counters.deadLettered++;
       } catch (dlqError) {

@@ -10,7 +10,8 @@
  * power loss. Its end is committed after the target accepted the event; a crash in between
  * delivers it again (targets see at-least-once delivery, as on AWS). A delivery to a Step
  * Functions target ends when the execution has finished, so an Express execution a crash cut
- * short is started again. Without a state folder the journal keeps nothing.
+ * short is started again. Without a state folder the journal lives in memory (SQLite's
+ * `:memory:`), so deliveries accepted before the bus has its senders still wait for them.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,16 +31,21 @@ export interface JournaledDelivery {
 }
 
 export class DeliveryJournal {
-  private readonly db: DatabaseSync | undefined;
-  private readonly statements: { add: StatementSync; attempted: StatementSync; remove: StatementSync; pending: StatementSync } | undefined;
+  /** How many deliveries a previous run left unfinished. */
+  readonly inherited: number;
+  private readonly db: DatabaseSync;
+  private readonly statements: { add: StatementSync; attempted: StatementSync; remove: StatementSync; pending: StatementSync };
 
-  /** A journal in `<stateDir>/events/`, or one that keeps nothing when `stateDir` is undefined. */
+  /** A journal in `<stateDir>/events/`, or in memory when `stateDir` is undefined. */
   constructor(stateDir: string | undefined) {
-    if (stateDir === undefined) return;
-    const dir = join(stateDir, 'events');
-    mkdirSync(dir, { recursive: true });
-    this.db = new DatabaseSync(join(dir, 'deliveries.db'));
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
+    if (stateDir === undefined) {
+      this.db = new DatabaseSync(':memory:');
+    } else {
+      const dir = join(stateDir, 'events');
+      mkdirSync(dir, { recursive: true });
+      this.db = new DatabaseSync(join(dir, 'deliveries.db'));
+      this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
+    }
     this.db.exec(`CREATE TABLE IF NOT EXISTS deliveries (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       event TEXT NOT NULL,
@@ -54,11 +60,11 @@ export class DeliveryJournal {
       remove: this.db.prepare('DELETE FROM deliveries WHERE id = ?'),
       pending: this.db.prepare('SELECT id, event, rule_arn, target_id, received_at, attempts FROM deliveries ORDER BY id'),
     };
+    this.inherited = Number((this.db.prepare('SELECT COUNT(*) AS count FROM deliveries').get() as { count: number }).count);
   }
 
-  /** Records the deliveries of one PutEvents call in one transaction; returns their ids (undefined when nothing is kept). */
-  add(deliveries: ReadonlyArray<Omit<JournaledDelivery, 'id' | 'attempts'>>): Array<number | undefined> {
-    if (!this.db || !this.statements) return deliveries.map(() => undefined);
+  /** Records the deliveries of one PutEvents call in one transaction; returns their ids. */
+  add(deliveries: ReadonlyArray<Omit<JournaledDelivery, 'id' | 'attempts'>>): number[] {
     const { add } = this.statements;
     this.db.exec('BEGIN');
     try {
@@ -72,18 +78,18 @@ export class DeliveryJournal {
   }
 
   /** Records that a delivery has used `attempts` attempts. */
-  attempted(id: number | undefined, attempts: number): void {
-    if (id !== undefined) this.statements?.attempted.run(attempts, id);
+  attempted(id: number, attempts: number): void {
+    this.statements.attempted.run(attempts, id);
   }
 
   /** Ends a delivery. */
-  remove(id: number | undefined): void {
-    if (id !== undefined) this.statements?.remove.run(id);
+  remove(id: number): void {
+    this.statements.remove.run(id);
   }
 
   /** The deliveries that had not ended, oldest first. */
   pending(): JournaledDelivery[] {
-    const rows = (this.statements?.pending.all() ?? []) as Array<Record<string, string | number>>;
+    const rows = this.statements.pending.all() as Array<Record<string, string | number>>;
     return rows.map((row) => ({
       id: Number(row.id),
       event: String(row.event),
@@ -95,6 +101,6 @@ export class DeliveryJournal {
   }
 
   close(): void {
-    this.db?.close();
+    this.db.close();
   }
 }

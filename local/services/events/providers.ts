@@ -36,7 +36,7 @@ import {
 import type { DeployedResource, ResolvedResource, ResourceProvider, RuntimeContext } from '../provider.js';
 import type { ConnectionInput, ConnectionParameter, HttpParameters } from './api-destinations.js';
 import type { EventBridgeService, RuleTarget } from './bus.js';
-import { WILDCARD_LOG_GROUP_ARN } from '../targets.js';
+import { WILDCARD_LOG_GROUP_ARN } from '../targets/logs.js';
 
 /** Name length limits of the CreateEventBus / PutRule / CreateArchive / CreateConnection APIs. */
 const MAX_NAME = 64;

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import type { SQSRecord } from 'aws-lambda';
 import type { Json } from '../../template/parse.js';
 import type { DeployedResource, ResolvedResource, ResourceProvider, RuntimeContext } from '../provider.js';
-import { SqsSource } from '../pipes/sqs-source.js';
+import { SqsPoller } from '../sources/sqs-poller.js';
 import { builtHandlerModule, bundleFunction } from './build.js';
 import type { LambdaRuntime } from './runtime.js';
 
@@ -114,7 +114,7 @@ export function createEventSourceMappingProvider(runtime: LambdaRuntime, engines
       }
       const functionName = String(properties.FunctionName);
       const reportsItemFailures = ((properties.FunctionResponseTypes ?? []) as string[]).includes('ReportBatchItemFailures');
-      const source = new SqsSource({
+      const source = new SqsPoller({
         queueArn: sourceArn,
         endpoint: engines.sqs,
         region: context.region,

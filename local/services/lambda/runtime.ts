@@ -228,6 +228,9 @@ class FunctionPool {
   }
 }
 
+/** What invokes a function: Pipes' enrichment, Step Functions' tasks, targets, custom resources, event source mappings. */
+export type LambdaInvoker = Pick<LambdaRuntime, 'invoke'>;
+
 /** The local Lambda service: functions by name and ARN, invoked in warm worker threads. */
 export class LambdaRuntime {
   private readonly pools = new Map<string, FunctionPool>();
@@ -235,11 +238,11 @@ export class LambdaRuntime {
 
   /**
    * @param logs where function output goes (one log group per function)
-   * @param apiEndpoints the current map of locally served APIs, read at each invocation
+   * @param apiEndpoints the locally served APIs, filled in as their servers listen and read at each invocation
    */
   constructor(
     private readonly logs: LogStore,
-    private readonly apiEndpoints: () => ApiEndpointMap,
+    private readonly apiEndpoints: ApiEndpointMap,
   ) {}
 
   /** Makes a function invocable by its name and its ARN. */
@@ -258,7 +261,7 @@ export class LambdaRuntime {
   async invoke(nameOrArn: string, event: unknown): Promise<InvokeResult> {
     const pool = this.pools.get(nameOrArn) ?? this.pools.get(functionNameOf(nameOrArn));
     if (!pool) throw new FunctionNotFoundError(`Function not found: ${nameOrArn}`);
-    return pool.invoke(event, this.apiEndpoints());
+    return pool.invoke(event, this.apiEndpoints);
   }
 
   /** Invocations and billed run time per function name. */

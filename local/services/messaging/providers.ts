@@ -4,18 +4,19 @@
 import type { ResourceProvider } from '../provider.js';
 import type { Messaging } from './engine.js';
 import { createPolicyProvider, createQueueProvider } from './queue-provider.js';
-import { createSubscriptionProvider, createTopicProvider, type SnsSinks } from './topic-provider.js';
+import type { TargetSender } from '../targets/sender.js';
+import { createSubscriptionProvider, createTopicProvider } from './topic-provider.js';
 
 /**
  * Providers for AWS::SQS::Queue, AWS::SQS::QueuePolicy, AWS::SNS::Topic, AWS::SNS::Subscription
- * and AWS::SNS::TopicPolicy. Pass `sinks.lambda` to support `lambda` subscriptions.
+ * and AWS::SNS::TopicPolicy; `senders` deliver to `lambda` subscriptions.
  */
-export function messagingProviders(messaging: Pick<Messaging, 'endpoint' | 'outboxDir' | 'meter'>, sinks: SnsSinks = {}): ResourceProvider[] {
+export function messagingProviders(messaging: Pick<Messaging, 'endpoint' | 'outboxDir' | 'meter'>, senders: TargetSender): ResourceProvider[] {
   return [
     createQueueProvider(messaging),
     createPolicyProvider('AWS::SQS::QueuePolicy'),
-    createTopicProvider(messaging, sinks),
-    createSubscriptionProvider(messaging, sinks),
+    createTopicProvider(messaging, senders),
+    createSubscriptionProvider(messaging, senders),
     createPolicyProvider('AWS::SNS::TopicPolicy'),
   ];
 }

@@ -8,14 +8,16 @@
  * that long-polls it: `email` and `email-json` messages are appended to the engine's outbox,
  * `<outboxDir>/<topicName>.jsonl`, one JSON line per message
  * `{to, subject, message, topicArn, messageId, timestamp}` (for `email-json`, `message` is the
- * whole JSON notification, as the recipient would get it); `lambda` subscriptions hand a Lambda
- * SNS event to the runtime's sink when one is given. A sink that throws gets the message again
- * after 5 s.
+ * whole JSON notification, as the recipient would get it); `lambda` subscriptions invoke the
+ * function asynchronously with the Lambda SNS event, through the runtime's senders. A delivery
+ * that fails is tried again after 5 s (the internal queue's visibility timeout).
  *
- * LIMITATIONS: http, https, sms, application and firehose subscriptions are rejected, and so is
- * `lambda` without a sink. No confirmation step: e-mail subscriptions are active at once.
+ * DURABILITY: a message stays on the internal queue (fauxqs persists it, see engine.ts) until its
+ * delivery succeeded, so a SIGKILL redelivers it after the restart (at least once, as SNS).
+ *
+ * LIMITATIONS: http, https, sms, application and firehose subscriptions are rejected. No confirmation step: e-mail subscriptions are active at once.
  * RawMessageDelivery applies to SQS subscribers only; a subscription's RedrivePolicy is stored but
- * never used (local sinks retry instead of failing permanently). Topic Tags, KmsMasterKeyId,
+ * never used (local deliveries retry instead of failing permanently). Topic Tags, KmsMasterKeyId,
  * DataProtectionPolicy, DeliveryStatusLogging, SignatureVersion, TracingConfig and
  * FifoThroughputScope, and a subscription's DeliveryPolicy, Region and SubscriptionRoleArn, are
  * accepted and ignored; ArchivePolicy and ReplayPolicy are rejected.
@@ -23,15 +25,8 @@
 import { createHash } from 'node:crypto';
 import { appendFile, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import {
-  CreateQueueCommand,
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SNSEvent } from 'aws-lambda';
 import type { Json } from '../../template/parse.js';
 import type { DeployedResource, ResolvedResource, ResourceProvider, RuntimeContext } from '../provider.js';
@@ -46,6 +41,8 @@ import {
   resourceName,
   where,
 } from '../cfn-properties.js';
+import { SqsPoller } from '../sources/sqs-poller.js';
+import type { TargetSender } from '../targets/sender.js';
 import type { Messaging } from './engine.js';
 import { SNS_DELIVERY_QUEUE_PREFIX } from './metering.js';
 
@@ -76,12 +73,6 @@ export interface OutboxEntry {
   timestamp: string;
 }
 
-/** Optional deliveries the runtime provides for protocols fauxqs cannot serve. */
-export interface SnsSinks {
-  /** Invokes the function of a `lambda` subscription with the event, e.g. as an asynchronous invocation. */
-  lambda?: (functionArn: string, event: SNSEvent) => Promise<void>;
-}
-
 /** Messaging as the SNS providers need it. */
 type MessagingEndpoint = Pick<Messaging, 'endpoint' | 'outboxDir' | 'meter'>;
 
@@ -96,12 +87,11 @@ const SUBSCRIPTION_SUPPORTED = [
   'TopicArn', 'Protocol', 'Endpoint', 'FilterPolicy', 'FilterPolicyScope', 'RawMessageDelivery', 'RedrivePolicy',
 ];
 const SUBSCRIPTION_IGNORED = ['DeliveryPolicy', 'Region', 'SubscriptionRoleArn'];
-/** Seconds before a message a sink failed on is handed to it again. */
+/** Seconds before a message whose delivery failed is tried again. */
 const SINK_RETRY_SECONDS = 5;
-const DRAIN_ERROR_PAUSE_MS = 1000;
 
 /** The Lambda event for one SNS notification, as SNS invokes a subscribed function. */
-export function toLambdaSnsEvent(envelope: SnsEnvelope, subscriptionArn: string): SNSEvent {
+function toLambdaSnsEvent(envelope: SnsEnvelope, subscriptionArn: string): SNSEvent {
   return {
     Records: [{
       EventSource: 'aws:sns',
@@ -154,7 +144,7 @@ function policyString(resource: ResolvedResource, name: string, value: Json): st
  */
 async function subscribe(
   messaging: MessagingEndpoint,
-  sinks: SnsSinks,
+  senders: TargetSender,
   resource: ResolvedResource,
   context: RuntimeContext,
   subscription: { topicArn: string; protocol: string; endpoint: string; attributes: Record<string, string>; path: string },
@@ -180,12 +170,11 @@ async function subscribe(
         await appendFile(file, `${JSON.stringify(entry)}\n`);
         messaging.meter.emailDelivered();
       };
-    } else if (protocol === 'lambda' && sinks.lambda) {
-      const lambda = sinks.lambda;
-      deliver = (subscriptionArn) => (envelope) => lambda(endpoint, toLambdaSnsEvent(envelope, subscriptionArn));
+    } else if (protocol === 'lambda') {
+      deliver = (subscriptionArn) => (envelope) => senders.deliver(endpoint, JSON.stringify(toLambdaSnsEvent(envelope, subscriptionArn)));
     } else {
       throw new ResourcePropertyError(
-        `${where(resource, `${subscription.path}Protocol`)} "${protocol}" is not supported locally (sqs, email, email-json${sinks.lambda ? ', lambda' : ''})`,
+        `${where(resource, `${subscription.path}Protocol`)} "${protocol}" is not supported locally (sqs, email, email-json, lambda)`,
       );
     }
     // Filter policies apply to the internal queue's subscription just as to the real subscriber.
@@ -199,12 +188,33 @@ async function subscribe(
       const { Attributes: queue } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
       if (queueUrl === undefined || queue?.QueueArn === undefined) throw new Error(`fauxqs returned no URL or ARN for ${queueName}`);
       const subscriptionArn = await subscribeOnce(sns, topicArn, 'sqs', queue.QueueArn, filter);
-      context.onStop(startDrainer(sqs, queueUrl, deliver(subscriptionArn), (message) =>
-        context.log('sns', `${resource.logicalId} ${protocol} ${endpoint}: ${message}`)));
+      const sink = deliver(subscriptionArn);
+      const log = (message: string): void => context.log('sns', `${resource.logicalId} ${protocol} ${endpoint}: ${message}`);
+      const poller = new SqsPoller({
+        queueArn: queue.QueueArn,
+        endpoint: messaging.endpoint,
+        region: context.region,
+        batchSize: 10,
+        pollers: 1,
+        log,
+        process: async (records) => {
+          const failed: string[] = [];
+          for (const record of records) {
+            try {
+              await sink(JSON.parse(record.body) as SnsEnvelope);
+            } catch (error) {
+              log(`delivery failed, retrying in ${SINK_RETRY_SECONDS} s: ${(error as Error).message}`);
+              failed.push(record.messageId);
+            }
+          }
+          return failed;
+        },
+      });
+      await poller.start();
+      context.onStop(() => poller.stop());
       return subscriptionArn;
-    } catch (error) {
-      sqs.destroy(); // the drainer, which owns the client, never started
-      throw error;
+    } finally {
+      sqs.destroy();
     }
   } finally {
     sns.destroy();
@@ -221,38 +231,6 @@ async function subscribeOnce(
   return arn;
 }
 
-/** Long-polls `queueUrl`, hands each SNS notification to `sink`, deletes it on success; returns stop(). */
-function startDrainer(sqs: SQSClient, queueUrl: string, sink: Sink, log: (message: string) => void): () => Promise<void> {
-  const abort = new AbortController();
-  const loop = (async () => {
-    while (!abort.signal.aborted) {
-      try {
-        const { Messages: messages = [] } = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 20 }),
-          { abortSignal: abort.signal },
-        );
-        for (const message of messages) {
-          try {
-            await sink(JSON.parse(message.Body ?? '') as SnsEnvelope);
-            await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
-          } catch (error) {
-            log(`delivery failed, retrying in ${SINK_RETRY_SECONDS} s: ${(error as Error).message}`);
-          }
-        }
-      } catch (error) {
-        if (abort.signal.aborted) break;
-        log(`receiving failed: ${(error as Error).message}`);
-        await delay(DRAIN_ERROR_PAUSE_MS, undefined, { signal: abort.signal }).catch(() => undefined);
-      }
-    }
-  })();
-  return async () => {
-    abort.abort();
-    await loop;
-    sqs.destroy();
-  };
-}
-
 /** Reads the subscription settings shared by inline and stand-alone subscriptions into SNS attributes. */
 function subscriptionAttributes(resource: ResolvedResource): Record<string, string> {
   const p = resource.properties;
@@ -267,7 +245,7 @@ function subscriptionAttributes(resource: ResolvedResource): Record<string, stri
 }
 
 /** The `AWS::SNS::Topic` provider for the embedded fauxqs. */
-export function createTopicProvider(messaging: MessagingEndpoint, sinks: SnsSinks = {}): ResourceProvider {
+export function createTopicProvider(messaging: MessagingEndpoint, senders: TargetSender): ResourceProvider {
   return {
     type: 'AWS::SNS::Topic',
     async create(resource: ResolvedResource, context: RuntimeContext): Promise<DeployedResource> {
@@ -296,7 +274,7 @@ export function createTopicProvider(messaging: MessagingEndpoint, sinks: SnsSink
       for (const [i, element] of inline.entries()) {
         const path = `Subscription[${i}].`;
         const item = expectObject(element, where(resource, `Subscription[${i}]`));
-        await subscribe(messaging, sinks, resource, context, {
+        await subscribe(messaging, senders, resource, context, {
           topicArn,
           protocol: expectString(item.Protocol, where(resource, `${path}Protocol`)),
           endpoint: expectString(item.Endpoint, where(resource, `${path}Endpoint`)),
@@ -311,13 +289,13 @@ export function createTopicProvider(messaging: MessagingEndpoint, sinks: SnsSink
 }
 
 /** The `AWS::SNS::Subscription` provider for the embedded fauxqs. */
-export function createSubscriptionProvider(messaging: MessagingEndpoint, sinks: SnsSinks = {}): ResourceProvider {
+export function createSubscriptionProvider(messaging: MessagingEndpoint, senders: TargetSender): ResourceProvider {
   return {
     type: 'AWS::SNS::Subscription',
     async create(resource: ResolvedResource, context: RuntimeContext): Promise<DeployedResource> {
       checkProperties(resource, SUBSCRIPTION_SUPPORTED, SUBSCRIPTION_IGNORED, context);
       const p = resource.properties;
-      const subscriptionArn = await subscribe(messaging, sinks, resource, context, {
+      const subscriptionArn = await subscribe(messaging, senders, resource, context, {
         topicArn: expectString(p.TopicArn, where(resource, 'TopicArn')),
         protocol: expectString(p.Protocol, where(resource, 'Protocol')),
         endpoint: expectString(p.Endpoint, where(resource, 'Endpoint')),

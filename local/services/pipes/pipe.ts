@@ -20,31 +20,29 @@
  * runtime's own log); the dead-letter message for a stream batch carries the batch's sequence
  * numbers (as on AWS), not the records.
  */
-import { SendMessageCommand, SQSClient, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import type { Json } from '../../template/parse.js';
-import { localClientConfig } from '../../net.js';
 import { compilePattern } from '../events/pattern.js';
 import { shapeTargetInput, valueAtJsonPath } from '../events/input.js';
-import { StreamPoller, toLambdaRecord, type StreamRecord } from '../dynamodb/stream-poller.js';
-import type { DeployedResource, ResolvedResource, ResourceProvider, RuntimeContext } from '../provider.js';
-import type { InvokeResult } from '../lambda/runtime.js';
 import type { HttpParameters } from '../events/api-destinations.js';
-import type { PutEventsEntry, PutEventsResult } from '../events/bus.js';
-import { SqsSource } from './sqs-source.js';
+import type { LambdaInvoker } from '../lambda/runtime.js';
+import type { DeployedResource, ResolvedResource, ResourceProvider, RuntimeContext } from '../provider.js';
+import { SqsPoller } from '../sources/sqs-poller.js';
+import { StreamPoller, toLambdaRecord, type StreamRecord } from '../sources/stream-poller.js';
+import { targetKind } from '../targets/registry.js';
+import type { TargetSender } from '../targets/sender.js';
 
 /** What a pipe needs from the rest of the runtime. */
 export interface PipeServices {
   dynamodbEndpoint: string;
   sqsEndpoint: string;
-  invokeLambda(arn: string, event: unknown): Promise<InvokeResult>;
-  /** Delivers one input to a target ARN (API destination, SQS, SNS, state machine, Lambda). */
-  deliver(targetArn: string, input: string, options?: { httpParameters?: HttpParameters }): Promise<void>;
-  putEvents(entries: PutEventsEntry[]): Promise<PutEventsResult>;
+  /** Runs the enrichment. */
+  lambda: LambdaInvoker;
+  /** Delivers to the target and to the dead-letter queue. */
+  senders: TargetSender;
 }
 
-
 /** Largest batch each target accepts (Pipes documentation, "batching and concurrency"). */
-const TARGET_BATCH_LIMIT: Record<string, number> = { 'event-bus': 10, sqs: 10, sns: 10 };
+const TARGET_BATCH_LIMIT: Record<string, number> = { 'event-bus': 10, sqs: 10, sns: 10, 'api-destination': 1 };
 /** Pipes' default for stream sources: retry until the record expires. */
 const RETRY_FOREVER = -1;
 const FIRST_BACKOFF_MS = 100;
@@ -112,7 +110,7 @@ export class Pipe {
     this.filters = filters.map((filter) => compilePattern(JSON.parse(filter.Pattern) as object));
     const target = String(this.properties.Target);
     const batchSize = this.batchSize();
-    const limit = TARGET_BATCH_LIMIT[targetKind(target)] ?? (targetKind(target) === 'api-destination' ? 1 : Infinity);
+    const limit = TARGET_BATCH_LIMIT[targetKind(target) ?? ''] ?? Infinity;
     if (batchSize > limit) {
       throw new PipeError(`${resource.logicalId}: BatchSize ${batchSize} is more than the target accepts (${limit}); Pipes refuses this pipe too`);
     }
@@ -163,7 +161,7 @@ export class Pipe {
   }
 
   private async startQueue(queueArn: string): Promise<void> {
-    const source = new SqsSource({
+    const source = new SqsPoller({
       queueArn,
       endpoint: this.services.sqsEndpoint,
       region: this.context.region,
@@ -229,14 +227,7 @@ export class Pipe {
         streamArn,
       },
     };
-    const [, , , region, account, queueName] = deadLetterArn.split(':');
-    const client = new SQSClient(localClientConfig(this.services.sqsEndpoint, region ?? this.context.region));
-    try {
-      const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: queueName, QueueOwnerAWSAccountId: account }));
-      await client.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(body) }));
-    } finally {
-      client.destroy();
-    }
+    await this.services.senders.deliver(deadLetterArn, JSON.stringify(body));
   }
 
   /** One batch through filter → enrichment → target; throws if any step fails. */
@@ -262,7 +253,7 @@ export class Pipe {
     if (enrichment === undefined) return records;
     const template: string | undefined = this.properties.EnrichmentParameters?.InputTemplate;
     const input = template === undefined ? records : records.map((record) => JSON.parse(renderInputTemplate(template, record)) as unknown);
-    const result = await this.services.invokeLambda(enrichment, input);
+    const result = await this.services.lambda.invoke(enrichment, input);
     if (!result.ok) throw new PipeError(`enrichment ${enrichment} failed: ${result.errorType}: ${result.errorMessage}`);
     if (result.payload === null || result.payload === undefined) return [];
     return Array.isArray(result.payload) ? result.payload : [result.payload];
@@ -276,36 +267,25 @@ export class Pipe {
     const kind = targetKind(target);
     if (kind === 'event-bus') {
       const bus = parameters.EventBridgeEventBusParameters ?? {};
-      const entries = events.map((event) => ({
-        Source: String(bus.Source ?? 'Pipe ' + this.name),
-        DetailType: String(bus.DetailType ?? 'Event from aws:sqs'),
-        Detail: render(event),
-        EventBusName: target,
-        ...(bus.Resources ? { Resources: bus.Resources as string[] } : {}),
-      }));
-      const result = await this.services.putEvents(entries);
-      if (result.FailedEntryCount > 0) {
-        const refusal = result.Entries.find((entry) => 'ErrorMessage' in entry);
-        throw new PipeError(`${result.FailedEntryCount} events were refused by the bus: ${refusal && 'ErrorMessage' in refusal ? refusal.ErrorMessage : ''}`);
-      }
+      await this.services.senders.deliverBatch(target, events.map(render), {
+        eventBus: {
+          Source: String(bus.Source ?? 'Pipe ' + this.name),
+          DetailType: String(bus.DetailType ?? 'Event from aws:sqs'),
+          ...(bus.Resources ? { Resources: bus.Resources as string[] } : {}),
+        },
+      });
       return;
     }
-    if (kind === 'lambda' || kind === 'state-machine') {
+    if (kind === 'lambda' || kind === 'states') {
       // These targets take the whole batch as one JSON array, as on AWS.
-      await this.services.deliver(target, `[${events.map(render).join(',')}]`);
+      await this.services.senders.deliver(target, `[${events.map(render).join(',')}]`);
       return;
     }
     for (const event of events) {
       const httpParameters = resolveHttpParameters(parameters.HttpParameters, event);
-      await this.services.deliver(target, render(event), httpParameters ? { httpParameters } : undefined);
+      await this.services.senders.deliver(target, render(event), httpParameters ? { httpParameters } : undefined);
     }
   }
-}
-
-function targetKind(arn: string): string {
-  if (arn.includes(':event-bus/')) return 'event-bus';
-  if (arn.includes(':api-destination/')) return 'api-destination';
-  return arn.split(':')[2] === 'states' ? 'state-machine' : (arn.split(':')[2] ?? '');
 }
 
 function parseJsonOr(text: string): unknown {

@@ -9,7 +9,8 @@ import * as DynamoDB from '@aws-sdk/client-dynamodb';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Json } from '../../template/parse.js';
-import type { PutEventsEntry, PutEventsResult } from '../events/bus.js';
+import type { EventBusIngress, PutEventsEntry, PutEventsResult } from '../events/model.js';
+import type { InvokeResult, LambdaInvoker } from '../lambda/runtime.js';
 import {
   DYNAMODB_OPTIMIZED, DYNAMODB_SDK, EVENTBRIDGE, LAMBDA, SNS_OPTIMIZED, SQS_OPTIMIZED, TaskFailure, toTaskFailure,
   type ErrorStyle,
@@ -20,27 +21,13 @@ export interface SdkSender {
   send(command: object): Promise<unknown>;
 }
 
-/** What Lambda's Invoke returns, as the local Lambda runtime reports it. */
-export type LambdaInvocationResult =
-  | { ok: true; payload: unknown }
-  | { ok: false; errorType: string; errorMessage: string };
-
-/**
- * Invokes a function synchronously (RequestResponse). Throw an error named like the Lambda API's
- * (`ResourceNotFoundException`, `TooManyRequestsException`) for service-side failures.
- */
-export type LambdaInvoker = (functionNameOrArn: string, payload: unknown) => Promise<LambdaInvocationResult>;
-
-/** Puts events on the local event bus (the bus is another module's; the runtime wires it here). */
-export type PutEvents = (entries: PutEventsEntry[]) => PutEventsResult | Promise<PutEventsResult>;
-
 /** The local services Task states may call; a Task needing a missing one is refused at create time. */
 export interface IntegrationServices {
   dynamodb?: SdkSender;
   sqs?: SdkSender;
   sns?: SdkSender;
-  invokeLambda?: LambdaInvoker;
-  putEvents?: PutEvents;
+  lambda?: LambdaInvoker;
+  buses?: EventBusIngress;
 }
 
 /** The execution a task runs in (events:putEvents names it in each event's Resources, as AWS does). */
@@ -70,8 +57,8 @@ const SUPPORTED =
 /** Binds one Task `Resource`; throws {@link UnsupportedResourceError} when it cannot run locally. */
 export function integrationFor(resource: string, services: IntegrationServices): Integration {
   if (LAMBDA_FUNCTION.test(resource)) {
-    const invoke = required(services.invokeLambda, 'a Lambda invoker (option invokeLambda)', resource);
-    return async (parameters) => (await invokeFunction(invoke, resource, parameters)).payload;
+    const lambda = required(services.lambda, 'the local Lambda (option lambda)', resource);
+    return async (parameters) => (await invokeFunction(lambda, resource, parameters)).payload;
   }
   const match = SERVICE_RESOURCE.exec(resource);
   if (!match) throw unknownResource(resource);
@@ -105,9 +92,9 @@ export function integrationFor(resource: string, services: IntegrationServices):
       return (parameters, execution) => call(stringifyField(parameters, 'Message'), execution);
     }
     case 'events:putEvents':
-      return putEventsIntegration(required(services.putEvents, 'an event bus (option putEvents)', resource));
+      return putEventsIntegration(required(services.buses, 'the local EventBridge (option buses)', resource));
     case 'lambda:invoke':
-      return lambdaInvokeIntegration(required(services.invokeLambda, 'a Lambda invoker (option invokeLambda)', resource));
+      return lambdaInvokeIntegration(required(services.lambda, 'the local Lambda (option lambda)', resource));
     default:
       throw unknownResource(resource);
   }
@@ -183,10 +170,10 @@ function withSdkMetadata(response: unknown): Json {
 }
 
 /** Invokes and turns a function error into the task failure AWS reports (error = the function's errorType). */
-async function invokeFunction(invoke: LambdaInvoker, functionName: string, payload: unknown): Promise<{ payload: Json }> {
-  let result: LambdaInvocationResult;
+async function invokeFunction(lambda: LambdaInvoker, functionName: string, payload: unknown): Promise<{ payload: Json }> {
+  let result: InvokeResult;
   try {
-    result = await invoke(functionName, payload);
+    result = await lambda.invoke(functionName, payload);
   } catch (error) {
     throw toTaskFailure(error, LAMBDA);
   }
@@ -197,11 +184,11 @@ async function invokeFunction(invoke: LambdaInvoker, functionName: string, paylo
   return { payload: plainJson(result.payload) };
 }
 
-function lambdaInvokeIntegration(invoke: LambdaInvoker): Integration {
+function lambdaInvokeIntegration(lambda: LambdaInvoker): Integration {
   return async (parameters) => {
     const { FunctionName, Payload } = requestObject(parameters, LAMBDA);
     if (typeof FunctionName !== 'string') throw new TaskFailure('States.Runtime', 'lambda:invoke needs a FunctionName string');
-    const { payload } = await invokeFunction(invoke, FunctionName, Payload ?? {});
+    const { payload } = await invokeFunction(lambda, FunctionName, Payload ?? {});
     return {
       ExecutedVersion: '$LATEST',
       Payload: payload,
@@ -212,7 +199,7 @@ function lambdaInvokeIntegration(invoke: LambdaInvoker): Integration {
   };
 }
 
-function putEventsIntegration(putEvents: PutEvents): Integration {
+function putEventsIntegration(buses: EventBusIngress): Integration {
   return async (parameters, execution) => {
     const { Entries } = requestObject(parameters, EVENTBRIDGE);
     if (!Array.isArray(Entries)) throw new TaskFailure('States.Runtime', 'events:putEvents needs an Entries list');
@@ -227,7 +214,7 @@ function putEventsIntegration(putEvents: PutEvents): Integration {
     });
     let result: PutEventsResult;
     try {
-      result = await putEvents(entries);
+      result = buses.putEvents(entries);
     } catch (error) {
       throw toTaskFailure(error, EVENTBRIDGE);
     }

@@ -44,14 +44,10 @@ import { localClientConfig } from '../../net.js';
 import { checkProperties, expectBoolean, expectObject, expectString, where, ResourcePropertyError } from '../cfn-properties.js';
 import type { LogStore } from '../logs/store.js';
 import type { DeployedResource, ResolvedResource, ResourceProvider, RuntimeContext } from '../provider.js';
-import {
-  integrationFor, UnsupportedResourceError, type Integration, type IntegrationServices, type LambdaInvoker, type PutEvents, type SdkSender,
-} from './integrations.js';
+import type { EventBusIngress } from '../events/model.js';
+import type { LambdaInvoker } from '../lambda/runtime.js';
+import { integrationFor, UnsupportedResourceError, type Integration, type IntegrationServices, type SdkSender } from './integrations.js';
 import { StateMachineRegistry, type ExecutionLogging, type StateMachineType } from './registry.js';
-
-export { StateMachineRegistry } from './registry.js';
-export type { ExecutionRecord, ExecutionStatus, HistoryEvent, StateMachineCounters, StartExecutionOptions } from './registry.js';
-export type { LambdaInvocationResult, LambdaInvoker, PutEvents, SdkSender } from './integrations.js';
 
 const SUPPORTED = ['DefinitionString', 'Definition', 'DefinitionSubstitutions', 'StateMachineName', 'StateMachineType', 'LoggingConfiguration'];
 const IGNORED = ['RoleArn', 'TracingConfiguration', 'EncryptionConfiguration'];
@@ -70,10 +66,10 @@ export interface StepFunctionsProviderOptions {
   snsEndpoint?: string;
   /** Ready clients, used instead of the endpoints (tests wrap real ones to inject failures). */
   clients?: { dynamodb?: SdkSender; sqs?: SdkSender; sns?: SdkSender };
-  /** Invokes Lambda functions, for lambda:invoke and function ARNs (the local Lambda runtime's `invoke`). */
-  invokeLambda?: LambdaInvoker;
-  /** Puts events on the local bus, for events:putEvents. */
-  putEvents?: PutEvents;
+  /** The local Lambda, for lambda:invoke and function ARNs. */
+  lambda?: LambdaInvoker;
+  /** The local EventBridge, for events:putEvents. */
+  buses?: EventBusIngress;
   /** Receives the log lines of state machines with a LoggingConfiguration (the runtime's log store). */
   logs?: Pick<LogStore, 'append'>;
   /** Finished executions kept in memory (default 1000). */
@@ -91,7 +87,7 @@ export class StepFunctionsProvider implements ResourceProvider {
   private stopRegistered = false;
 
   constructor(private readonly options: StepFunctionsProviderOptions) {
-    const { region, stateDir, clients = {}, invokeLambda, putEvents, logs, historyLimit } = options;
+    const { region, stateDir, clients = {}, lambda, buses, logs, historyLimit } = options;
     this.registry = new StateMachineRegistry({
       historyLimit,
       logs,
@@ -110,8 +106,8 @@ export class StepFunctionsProvider implements ResourceProvider {
       dynamodb: clients.dynamodb ?? fromEndpoint(options.dynamodbEndpoint, (config) => new DynamoDBClient(config)),
       sqs: clients.sqs ?? fromEndpoint(options.sqsEndpoint, (config) => new SQSClient(config)),
       sns: clients.sns ?? fromEndpoint(options.snsEndpoint, (config) => new SNSClient(config)),
-      invokeLambda,
-      putEvents,
+      lambda,
+      buses,
     };
   }
 

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { createApiGatewayProviders } from '../../../local/services/apigateway/providers.js';
 import { ApiGatewayService } from '../../../local/services/apigateway/server.js';
 import { LogStore } from '../../../local/services/logs/store.js';
 import type { ResourceProvider, RuntimeContext } from '../../../local/services/provider.js';
@@ -51,8 +52,9 @@ beforeAll(() => {
     lambda: { invoke: () => Promise.reject(new Error('no Lambda integration in these fixtures')) },
     logs: new LogStore(join(workDir, 'logs')),
     portFor: () => 0,
+    endpoints: {},
   });
-  providers = new Map(service.providers().map((provider): [string, ResourceProvider] => [provider.type, provider]));
+  providers = new Map(createApiGatewayProviders(service).map((provider): [string, ResourceProvider] => [provider.type, provider]));
 });
 
 afterAll(async () => {

@@ -12,6 +12,8 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { parse } from 'yaml';
 import { localClientConfig } from '../../../local/net.js';
+import type { ApiEndpointMap } from '../../../local/services/apigateway/endpoints.js';
+import { createApiGatewayProviders } from '../../../local/services/apigateway/providers.js';
 import { ApiGatewayService } from '../../../local/services/apigateway/server.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../../local/services/dynamodb/engine.js';
 import { LambdaRuntime } from '../../../local/services/lambda/runtime.js';
@@ -42,6 +44,8 @@ export const slow = async () => {
 };
 `;
 
+/** Filled in by the service as its server listens, as in the runtime. */
+const apiEndpoints: ApiEndpointMap = {};
 let dynamodb: DynamoDbLocal;
 let lambda: LambdaRuntime;
 let service: ApiGatewayService;
@@ -70,7 +74,7 @@ beforeAll(async () => {
   client.destroy();
 
   const logs = new LogStore(join(workDir, 'logs'));
-  lambda = new LambdaRuntime(logs, () => service.endpoints());
+  lambda = new LambdaRuntime(logs, apiEndpoints);
   const bundlePath = join(workDir, 'handlers.mjs');
   writeFileSync(bundlePath, HANDLERS);
   for (const exportName of ['echo', 'fail', 'malformed', 'slow']) {
@@ -93,9 +97,10 @@ beforeAll(async () => {
     lambda,
     logs,
     portFor: () => 0,
+    endpoints: apiEndpoints,
   });
   const body = parse(readFileSync(FIXTURE, 'utf8').replaceAll('__HTTP_BACKEND__', backend.url)) as Json;
-  const providers = new Map(service.providers().map((provider): [string, ResourceProvider] => [provider.type, provider]));
+  const providers = new Map(createApiGatewayProviders(service).map((provider): [string, ResourceProvider] => [provider.type, provider]));
   const context: RuntimeContext = testRuntimeContext({ region: REGION, accountId: ACCOUNT, stackName: 'apigateway-test', logged: runtimeLog });
   const create = (type: string, logicalId: string, properties: Record<string, Json>) =>
     providers.get(type)!.create({ logicalId, type, properties, metadata: {} }, context);
@@ -154,7 +159,7 @@ describe('deployment', () => {
   test('the RestApi gets a stable 10-character id and the stage a loopback URL', () => {
     // Prepare / Act: done in beforeAll. Assess:
     expect(apiId).toMatch(/^[a-z0-9]{10}$/);
-    expect(service.endpoints()).toEqual({ [apiId]: rootUrl });
+    expect(apiEndpoints).toEqual({ [apiId]: rootUrl });
     expect(rootUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(service.urls()).toEqual([{ logicalId: 'FixtureApi', apiId, stage: 'test', url: `${rootUrl}/test` }]);
     expect(runtimeLog).toContain('not emulated: FixtureApi: EndpointConfiguration');

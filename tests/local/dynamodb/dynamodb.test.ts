@@ -18,7 +18,7 @@ import type { Json } from '../../../local/template/parse.js';
 import type { ResolvedResource, RuntimeContext } from '../../../local/services/provider.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../../local/services/dynamodb/engine.js';
 import { createTableProvider } from '../../../local/services/dynamodb/table-provider.js';
-import { StreamPoller, toLambdaRecord, type StreamRecord } from '../../../local/services/dynamodb/stream-poller.js';
+import { StreamPoller, toLambdaRecord, type StreamRecord } from '../../../local/services/sources/stream-poller.js';
 import { testRuntimeContext } from '../../helpers/runtime-context.js';
 
 const REGION = 'eu-west-1';

@@ -8,7 +8,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LOOPBACK } from '../../../local/net.js';
 import { ApiDestinationService } from '../../../local/services/events/api-destinations.js';
-import { TargetDispatcher, TargetError } from '../../../local/services/targets.js';
+import { apiDestinationSender } from '../../../local/services/targets/api-destination.js';
+import { TargetError } from '../../../local/services/targets/error.js';
+import { TargetSenders } from '../../../local/services/targets/registry.js';
 
 interface Received {
   at: number;
@@ -188,22 +190,18 @@ describe('API destinations', () => {
     expect(failure).toMatchObject({ code: 'CONNECTION_FAILURE', retryable: true });
   });
 
-  test('the target dispatcher reaches an API destination by its ARN with the local API endpoints', async () => {
+  test('the senders reach an API destination by its ARN with the local API endpoints', async () => {
     // Prepare
     const destination = service.createApiDestination({
-      Name: 'via-dispatcher',
+      Name: 'via-senders',
       ConnectionArn: apiKeyConnection().arn,
       HttpMethod: 'POST',
       InvocationEndpoint: `https://${apiId}.execute-api.${region}.amazonaws.com/prod/payments`,
     });
-    const dispatcher = new TargetDispatcher({
-      region,
-      apiEndpoints: () => ({ [apiId]: baseUrl }),
-      events: () => ({ apiDestinations: service, putEvents: () => ({ FailedEntryCount: 0, Entries: [] }) }),
-    });
+    const senders = new TargetSenders({ 'api-destination': apiDestinationSender(service, { [apiId]: baseUrl }) });
 
     // Act
-    await dispatcher.deliver(destination.arn, '{"orderId":"o-1"}', { httpParameters: { HeaderParameters: { 'Idempotency-Key': 'o-1' } } });
+    await senders.deliver(destination.arn, '{"orderId":"o-1"}', { httpParameters: { HeaderParameters: { 'Idempotency-Key': 'o-1' } } });
 
     // Assess
     expect(received).toEqual([expect.objectContaining({ url: '/prod/payments', body: '{"orderId":"o-1"}' })]);

@@ -17,18 +17,18 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { localClientConfig, waitUntil } from '../../../local/net.js';
-import {
-  EventBridgeError,
-  EventBridgeService,
-  type DeliveryRecord,
-  type EventEnvelope,
-} from '../../../local/services/events/bus.js';
+import { EventBridgeError, EventBridgeService, type DeliveryRecord } from '../../../local/services/events/bus.js';
+import type { EventEnvelope } from '../../../local/services/events/model.js';
 import { InvalidEventPatternError } from '../../../local/services/events/pattern.js';
 import { eventsProviders } from '../../../local/services/events/providers.js';
 import type { RuntimeContext } from '../../../local/services/provider.js';
 import type { Json } from '../../../local/template/parse.js';
 import { MESSAGING_ACCOUNT_ID, startMessaging, type Messaging } from '../../../local/services/messaging/engine.js';
-import { TargetDispatcher } from '../../../local/services/targets.js';
+import { eventBusSender } from '../../../local/services/targets/event-bus.js';
+import { lambdaSender } from '../../../local/services/targets/lambda.js';
+import { TargetSenders } from '../../../local/services/targets/registry.js';
+import { sqsSender } from '../../../local/services/targets/sqs.js';
+import { stateMachineSender } from '../../../local/services/targets/states.js';
 import { testRuntimeContext } from '../../helpers/runtime-context.js';
 
 const region = 'us-east-1';
@@ -38,7 +38,6 @@ const functionArn = (name: string) => `arn:aws:lambda:${region}:${accountId}:fun
 let messaging: Messaging;
 let sqs: SQSClient;
 let stateDir: string;
-let dispatcher: TargetDispatcher;
 let events: EventBridgeService;
 /** Payloads each function received, by function ARN. */
 let invocations: Map<string, string[]>;
@@ -62,23 +61,24 @@ beforeEach(() => {
   invocations = new Map();
   executions = [];
   failing = new Map();
-  dispatcher = new TargetDispatcher({
-    region,
-    sqsEndpoint: messaging.endpoint,
-    invokeLambda: async (arn, payload) => {
-      const failure = failing.get(arn);
-      if (failure && failure.times-- > 0) throw failure.error;
-      invocations.set(arn, [...(invocations.get(arn) ?? []), payload]);
-    },
-    startExecution: async (arn, input) => void executions.push([arn, input]),
-    events: () => events,
-  });
-  events = new EventBridgeService({ region, accountId, stateDir, dispatcher, retryBaseMs: 5, retryCapMs: 50 });
+  events = new EventBridgeService({ region, accountId, stateDir, retryBaseMs: 5, retryCapMs: 50 });
+  events.startDeliveries(new TargetSenders({
+    sqs: sqsSender(sqs),
+    lambda: lambdaSender({
+      invoke: async (arn, payload) => {
+        const failure = failing.get(arn);
+        if (failure && failure.times-- > 0) throw failure.error;
+        invocations.set(arn, [...(invocations.get(arn) ?? []), JSON.stringify(payload)]);
+        return { ok: true, payload: null, durationMs: 0 };
+      },
+    }),
+    states: stateMachineSender({ startExecution: async (arn, input) => void executions.push([arn, JSON.stringify(input)]) }),
+    'event-bus': eventBusSender(events),
+  }));
 });
 
 afterEach(async () => {
   await events.stop();
-  dispatcher.stop();
   rmSync(stateDir, { recursive: true, force: true });
 });
 

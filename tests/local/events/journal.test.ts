@@ -1,15 +1,18 @@
 /**
  * The bus's delivery journal across a restart: a delivery the first service had not ended is
  * resumed by the next one on the same state folder, with the retry attempts it had already used
- * counted against MaximumRetryAttempts; one that ended is not delivered again.
+ * counted against MaximumRetryAttempts; one that ended is not delivered again; events accepted
+ * before the bus has its senders wait for them; a delivery to a target that left the template is
+ * dropped.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { waitUntil } from '../../../local/net.js';
 import { EventBridgeService } from '../../../local/services/events/bus.js';
-import { TargetError, type TargetSender } from '../../../local/services/targets.js';
+import { TargetError } from '../../../local/services/targets/error.js';
+import type { TargetSender } from '../../../local/services/targets/sender.js';
 
 const region = 'us-east-1';
 const accountId = '123456789012';
@@ -25,11 +28,15 @@ function recordingSender(failing: boolean): TargetSender & { calls: Array<{ arn:
       calls.push({ arn, input });
       if (failing && arn === TARGET) throw new TargetError('throttled', { code: 'THROTTLING', retryable: true });
     },
+    async deliverBatch(arn, inputs) {
+      for (const input of inputs) await this.deliver(arn, input);
+    },
   };
 }
 
-function service(stateDir: string, dispatcher: TargetSender, maximumRetryAttempts: number): EventBridgeService {
-  const events = new EventBridgeService({ region, accountId, stateDir, dispatcher, retryBaseMs: 20, retryCapMs: 20 });
+/** A bus with one rule and target, created as the runtime does; deliveries start with `startDeliveries`. */
+function service(stateDir: string | undefined, maximumRetryAttempts: number): EventBridgeService {
+  const events = new EventBridgeService({ region, accountId, stateDir, retryBaseMs: 20, retryCapMs: 20 });
   events.putRule({ Name: 'orders', EventPattern: { source: ['wims.test'] } });
   events.putTargets({ Rule: 'orders', Targets: [{ Id: 'fn', Arn: TARGET, RetryPolicy: { MaximumRetryAttempts: maximumRetryAttempts }, DeadLetterConfig: { Arn: DEAD_LETTERS } }] });
   return events;
@@ -42,18 +49,20 @@ describe('the delivery journal', () => {
   it('resumes an unfinished delivery after a restart, and it reaches the target', async () => {
     // Prepare
     stateDir = mkdtempSync(join(tmpdir(), 'wims-journal-'));
-    const first = service(stateDir, recordingSender(true), 100);
+    const first = service(stateDir, 100);
+    const firstSender = recordingSender(true);
+    first.startDeliveries(firstSender);
     first.putEvents([{ Source: 'wims.test', DetailType: 'test', Detail: '{"n":1}' }]);
-    await sleep(100);
+    await waitUntil(() => firstSender.calls.length >= 1, { description: 'the first attempt' });
     await first.stop();
     const sender = recordingSender(false);
-    const second = service(stateDir, sender, 100);
+    const second = service(stateDir, 100);
 
     // Act
-    const resumed = second.resumeDeliveries();
+    const resumed = second.startDeliveries(sender);
     await second.idle();
-    const again = service(stateDir, recordingSender(false), 100);
-    const resumedAgain = again.resumeDeliveries();
+    const again = service(stateDir, 100);
+    const resumedAgain = again.startDeliveries(recordingSender(false));
     await second.stop();
     await again.stop();
 
@@ -68,15 +77,16 @@ describe('the delivery journal', () => {
     // Prepare: 1 attempt and 2 retries allowed; the first run makes at least 2 of the 3 attempts.
     stateDir = mkdtempSync(join(tmpdir(), 'wims-journal-'));
     const firstSender = recordingSender(true);
-    const first = service(stateDir, firstSender, 2);
+    const first = service(stateDir, 2);
+    first.startDeliveries(firstSender);
     first.putEvents([{ Source: 'wims.test', DetailType: 'test', Detail: '{}' }]);
-    while (firstSender.calls.length < 2) await sleep(5);
+    await waitUntil(() => firstSender.calls.length >= 2, { description: 'two attempts' });
     await first.stop();
     const sender = recordingSender(true);
-    const second = service(stateDir, sender, 2);
+    const second = service(stateDir, 2);
 
     // Act
-    second.resumeDeliveries();
+    second.startDeliveries(sender);
     await second.idle();
     await second.stop();
 
@@ -84,5 +94,48 @@ describe('the delivery journal', () => {
     const targetCalls = firstSender.calls.length + sender.calls.filter((call) => call.arn === TARGET).length;
     expect(targetCalls).toBe(3);
     expect(sender.calls.filter((call) => call.arn === DEAD_LETTERS)).toHaveLength(1);
+  });
+
+  it.each([['with a state folder', true], ['in memory', false]])('holds events accepted before the bus has its senders (%s)', async (_case, durable) => {
+    // Prepare
+    stateDir = mkdtempSync(join(tmpdir(), 'wims-journal-'));
+    const events = service(durable ? stateDir : undefined, 100);
+    events.putEvents([{ Source: 'wims.test', DetailType: 'test', Detail: '{"n":2}' }]);
+    const sender = recordingSender(false);
+
+    // Act
+    const inherited = events.startDeliveries(sender);
+    await events.idle();
+    await events.stop();
+
+    // Assess: delivered once, and not counted as left by a previous run.
+    expect(inherited).toBe(0);
+    expect(sender.calls.map((call) => JSON.parse(call.input).detail)).toEqual([{ n: 2 }]);
+  });
+
+  it('drops, and says so, a journaled delivery whose rule target the template no longer has', async () => {
+    // Prepare: a delivery left by a run whose template had the rule's target.
+    stateDir = mkdtempSync(join(tmpdir(), 'wims-journal-'));
+    const first = service(stateDir, 100);
+    first.putEvents([{ Source: 'wims.test', DetailType: 'test', Detail: '{}' }]);
+    await first.stop();
+    const lines: string[] = [];
+    const second = new EventBridgeService({ region, accountId, stateDir, log: (_component, message) => lines.push(message) });
+    second.putRule({ Name: 'orders', EventPattern: { source: ['wims.test'] } });
+    const sender = recordingSender(false);
+
+    // Act
+    const inherited = second.startDeliveries(sender);
+    await second.idle();
+    await second.stop();
+    const third = service(stateDir, 100);
+    const inheritedByThird = third.startDeliveries(recordingSender(false));
+    await third.stop();
+
+    // Assess
+    expect(inherited).toBe(1);
+    expect(sender.calls).toEqual([]);
+    expect(lines).toEqual([expect.stringContaining(`dropped a journaled delivery to arn:aws:events:${region}:${accountId}:rule/orders target fn`)]);
+    expect(inheritedByThird).toBe(0);
   });
 });

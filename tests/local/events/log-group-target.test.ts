@@ -13,7 +13,8 @@ import { EventBridgeService } from '../../../local/services/events/bus.js';
 import { eventsProviders } from '../../../local/services/events/providers.js';
 import { LogStore } from '../../../local/services/logs/store.js';
 import type { RuntimeContext } from '../../../local/services/provider.js';
-import { TargetDispatcher } from '../../../local/services/targets.js';
+import { logGroupSender } from '../../../local/services/targets/logs.js';
+import { TargetSenders } from '../../../local/services/targets/registry.js';
 import { testRuntimeContext } from '../../helpers/runtime-context.js';
 
 const REGION = 'us-east-1';
@@ -26,8 +27,8 @@ const runtimeLog: string[] = [];
 
 beforeAll(() => {
   workDir = mkdtempSync(join(tmpdir(), 'log-group-target-'));
-  const dispatcher = new TargetDispatcher({ region: REGION, logs: new LogStore(join(workDir, 'logs')) });
-  events = new EventBridgeService({ region: REGION, accountId: ACCOUNT, stateDir: undefined, dispatcher });
+  events = new EventBridgeService({ region: REGION, accountId: ACCOUNT, stateDir: undefined });
+  events.startDeliveries(new TargetSenders({ logs: logGroupSender(new LogStore(join(workDir, 'logs'))) }));
 });
 
 afterAll(() => {

@@ -20,7 +20,7 @@ beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'wims-source-maps-'));
   writeFileSync(join(workDir, 'stack-source.ts'), SOURCE);
   await build({ entryPoints: [join(workDir, 'stack-source.ts')], outfile: join(workDir, 'handler.mjs'), bundle: true, format: 'esm', platform: 'node', minify: true, sourcemap: true, logLevel: 'silent' });
-  lambda = new LambdaRuntime(new LogStore(join(workDir, 'logs')), () => ({}));
+  lambda = new LambdaRuntime(new LogStore(join(workDir, 'logs')), {});
   for (const [name, nodeOptions] of [['mapped', '--max-old-space-size=200 --enable-source-maps'], ['unmapped', '']] as const) {
     lambda.register({
       name,

@@ -22,6 +22,8 @@ import {
   type SnsEnvelope,
 } from '../../../local/services/messaging/topic-provider.js';
 import type { SNSEvent } from 'aws-lambda';
+import { lambdaSender } from '../../../local/services/targets/lambda.js';
+import { TargetSenders } from '../../../local/services/targets/registry.js';
 import { testRuntimeContext } from '../../helpers/runtime-context.js';
 
 const REGION = 'eu-west-1';
@@ -37,6 +39,21 @@ describe('SQS and SNS on fauxqs', () => {
   let sns: SNSClient;
   let stateDir: string;
   const stopSteps: Array<() => Promise<void> | void> = [];
+  /** Functions invoked through SNS lambda subscriptions; the first invocation of each is throttled. */
+  const invoked: Array<{ functionArn: string; event: SNSEvent }> = [];
+  const throttled = new Set<string>();
+  const senders = new TargetSenders({
+    lambda: lambdaSender({
+      invoke: async (functionArn, event) => {
+        if (!throttled.has(functionArn)) {
+          throttled.add(functionArn);
+          throw Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
+        }
+        invoked.push({ functionArn, event: event as SNSEvent });
+        return { ok: true, payload: null, durationMs: 0 };
+      },
+    }),
+  });
   const context = (): RuntimeContext => ({
     ...testRuntimeContext({ region: REGION, accountId: ACCOUNT, stackName: 'wims-test', stateDir }),
     onStop: (step) => void stopSteps.push(step),
@@ -61,7 +78,7 @@ describe('SQS and SNS on fauxqs', () => {
   const queues = () => createQueueProvider(messaging);
 
   it('registers one provider per SQS and SNS resource type', () => {
-    expect(messagingProviders(messaging).map((provider) => provider.type)).toEqual([
+    expect(messagingProviders(messaging, senders).map((provider) => provider.type)).toEqual([
       'AWS::SQS::Queue', 'AWS::SQS::QueuePolicy', 'AWS::SNS::Topic', 'AWS::SNS::Subscription', 'AWS::SNS::TopicPolicy',
     ]);
   });
@@ -129,7 +146,7 @@ describe('SQS and SNS on fauxqs', () => {
   });
 
   it('fans a topic out to SQS (with a filter policy) and to an e-mail outbox', async () => {
-    const topic = await createTopicProvider(messaging).create(resource('Alerts', 'AWS::SNS::Topic', {
+    const topic = await createTopicProvider(messaging, senders).create(resource('Alerts', 'AWS::SNS::Topic', {
       DisplayName: 'WIMS alerts',
       Subscription: [{ Protocol: 'email', Endpoint: 'ops@example.com' }],
     }), context());
@@ -139,7 +156,7 @@ describe('SQS and SNS on fauxqs', () => {
     });
 
     const queue = await queues().create(resource('AlertQueue', 'AWS::SQS::Queue', {}), context());
-    const subscriptions = createSubscriptionProvider(messaging);
+    const subscriptions = createSubscriptionProvider(messaging, senders);
     const toQueue = await subscriptions.create(resource('AlertQueueSubscription', 'AWS::SNS::Subscription', {
       TopicArn: topic.physicalId, Protocol: 'sqs', Endpoint: queue.attributes.Arn ?? '',
       FilterPolicy: { severity: ['high'] }, RawMessageDelivery: 'true',
@@ -180,19 +197,15 @@ describe('SQS and SNS on fauxqs', () => {
     expect(rest ?? []).toEqual([]);
   });
 
-  it('hands lambda subscriptions to the runtime sink and rejects protocols it cannot serve', async () => {
-    const invoked: Array<{ functionArn: string; event: SNSEvent }> = [];
-    const topics = createTopicProvider(messaging, {
-      lambda: async (functionArn, event) => {
-        invoked.push({ functionArn, event });
-      },
-    });
+  it('invokes lambda subscribers through the senders, again after a failed delivery, and rejects protocols it cannot serve', async () => {
+    const topics = createTopicProvider(messaging, senders);
     const functionArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:notify`;
     const topic: DeployedResource = await topics.create(resource('Events', 'AWS::SNS::Topic', {
       TopicName: 'events', Subscription: [{ Protocol: 'lambda', Endpoint: functionArn }],
     }), context());
     await sns.send(new PublishCommand({ TopicArn: topic.physicalId, Message: '{"orderId":"o-9"}' }));
-    await waitUntil(() => invoked.length > 0, { description: 'the Lambda sink call' });
+    // The first invocation is throttled; the message becomes visible again after the internal queue's 5 s.
+    await waitUntil(() => invoked.length > 0, { description: 'the Lambda invocation', timeoutMs: 15_000 });
     expect(invoked[0]?.functionArn).toBe(functionArn);
     expect(invoked[0]?.event).toEqual({
       Records: [{
@@ -215,13 +228,12 @@ describe('SQS and SNS on fauxqs', () => {
       }],
     });
 
-    await expect(createTopicProvider(messaging).create(resource('Hooks', 'AWS::SNS::Topic', {
-      Subscription: [{ Protocol: 'lambda', Endpoint: functionArn }],
-    }), context())).rejects.toThrow('Hooks (AWS::SNS::Topic) property Subscription[0].Protocol "lambda" is not supported locally (sqs, email, email-json)');
-    await expect(createSubscriptionProvider(messaging).create(resource('Web', 'AWS::SNS::Subscription', {
+    expect(throttled).toEqual(new Set([functionArn]));
+    expect(invoked).toHaveLength(1);
+    await expect(createSubscriptionProvider(messaging, senders).create(resource('Web', 'AWS::SNS::Subscription', {
       TopicArn: topic.physicalId, Protocol: 'https', Endpoint: 'https://example.com/hook',
     }), context())).rejects.toThrow('Web (AWS::SNS::Subscription) property Protocol "https" is not supported locally');
-  });
+  }, 20_000);
 });
 
 describe('messaging without a state folder', () => {

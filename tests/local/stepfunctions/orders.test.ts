@@ -12,7 +12,9 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { localClientConfig } from '../../../local/net.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../../local/services/dynamodb/engine.js';
 import { startMessaging, type Messaging } from '../../../local/services/messaging/engine.js';
-import { StepFunctionsProvider, type ExecutionRecord, type SdkSender } from '../../../local/services/stepfunctions/provider.js';
+import { StepFunctionsProvider } from '../../../local/services/stepfunctions/provider.js';
+import type { SdkSender } from '../../../local/services/stepfunctions/integrations.js';
+import type { ExecutionRecord } from '../../../local/services/stepfunctions/registry.js';
 import { ACCOUNT, REGION, aslFile, cdcEvent, orderKey, stateMachineResource, testContext, type Order } from './fixtures.js';
 
 const TABLE = 'wims-test-WimsTable';

@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LogStore } from '../../../local/services/logs/store.js';
 import { DYNAMODB_OPTIMIZED, DYNAMODB_SDK, SQS_OPTIMIZED, toTaskFailure } from '../../../local/services/stepfunctions/errors.js';
-import type { PutEventsEntry } from '../../../local/services/events/bus.js';
-import { StepFunctionsProvider, type ExecutionRecord } from '../../../local/services/stepfunctions/provider.js';
+import type { PutEventsEntry } from '../../../local/services/events/model.js';
+import { StepFunctionsProvider } from '../../../local/services/stepfunctions/provider.js';
+import type { ExecutionRecord } from '../../../local/services/stepfunctions/registry.js';
 import { REGION, stateMachineResource, testContext } from './fixtures.js';
 
 const contexts: Array<ReturnType<typeof testContext>> = [];
@@ -154,17 +155,21 @@ describe('executions', () => {
     const put: PutEventsEntry[][] = [];
     const provider = new StepFunctionsProvider({
       region: REGION,
-      invokeLambda: async (name, payload) => {
-        invoked.push([name, payload]);
-        if (name === 'fails') return { ok: false, errorType: 'PaymentDeclined', errorMessage: 'card declined' };
-        if (name === 'missing') throw Object.assign(new Error('Function not found: missing'), { name: 'ResourceNotFoundException' });
-        return { ok: true, payload: { echoed: payload } };
+      lambda: {
+        invoke: async (name, payload) => {
+          invoked.push([name, payload]);
+          if (name === 'fails') return { ok: false, errorType: 'PaymentDeclined', errorMessage: 'card declined', durationMs: 0 };
+          if (name === 'missing') throw Object.assign(new Error('Function not found: missing'), { name: 'ResourceNotFoundException' });
+          return { ok: true, payload: { echoed: payload }, durationMs: 0 };
+        },
       },
-      putEvents: async (entries) => {
-        put.push(entries);
-        return entries.some((entry) => entry.Source === 'bad')
-          ? { FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'no' }] }
-          : { FailedEntryCount: 0, Entries: entries.map((_, i) => ({ EventId: `id-${i}` })) };
+      buses: {
+        putEvents: (entries) => {
+          put.push(entries);
+          return entries.some((entry) => entry.Source === 'bad')
+            ? { FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'no' }] }
+            : { FailedEntryCount: 0, Entries: entries.map((_, i) => ({ EventId: `id-${i}` })) };
+        },
       },
     });
     const lambdaArn = 'arn:aws:lambda:us-east-1:123456789012:function:plain';

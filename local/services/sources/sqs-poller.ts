@@ -23,7 +23,7 @@ const MAX_RECEIVE = 10;
 /** Long-poll wait: short enough that stop() returns quickly. */
 const RECEIVE_WAIT_SECONDS = 1;
 
-export interface SqsSourceOptions {
+export interface SqsPollerOptions {
   queueArn: string;
   endpoint: string;
   region: string;
@@ -76,12 +76,12 @@ export function toSqsRecord(message: Message, queueArn: string, region: string):
 }
 
 /** A running SQS poller; `stop()` lets in-flight batches finish. */
-export class SqsSource {
+export class SqsPoller {
   private readonly client: SQSClient;
   private stopping = false;
   private loops: Array<Promise<void>> = [];
 
-  constructor(private readonly options: SqsSourceOptions) {
+  constructor(private readonly options: SqsPollerOptions) {
     this.client = new SQSClient(localClientConfig(options.endpoint, options.region));
   }
 
