@@ -8,7 +8,7 @@
 import { describe, it } from '@jest/globals';
 import { INSTALL_HINT, missingAwsTools, type AwsTool } from '../../scripts/aws-tools.js';
 
-export { awsToolPath, INSTALL_HINT, missingAwsTools, PROJECT_ROOT, samEnvironment, VENV_BIN, type AwsTool } from '../../scripts/aws-tools.js';
+export { awsToolPath, PROJECT_ROOT, samEnvironment, type AwsTool } from '../../scripts/aws-tools.js';
 
 /**
  * `describe(name, body)` when every tool in `tools` is installed. Otherwise: under CI=true a
