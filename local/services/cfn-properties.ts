@@ -3,6 +3,7 @@
  * Shared by every provider. Values from template parameters arrive as
  * strings, so numbers and booleans also accept their string forms, as CloudFormation does.
  */
+import { createHash } from 'node:crypto';
 import type { Json } from '../template/parse.js';
 import type { ResolvedResource, RuntimeContext } from './provider.js';
 
@@ -71,13 +72,35 @@ export function expectArray(value: Json | undefined, label: string): Json[] {
   return Array.isArray(value) ? value : fail(label, 'a list', value);
 }
 
-/** The resource's own name property, or `${stackName}-${logicalId}` as CloudFormation would generate one. */
+/** How {@link resourceName} generates a name the template does not give. */
+export interface GeneratedNameOptions {
+  /** Appended to a generated name (`.fifo`). */
+  suffix?: string;
+  /** The type's name limit: the `${stackName}-${logicalId}` part is shortened to fit. */
+  maxLength?: number;
+  /**
+   * End with `-` and a 12-character id derived from the stack and logical id, where CloudFormation
+   * ends its generated names with a random one (kept stable, so that a restart finds its state).
+   */
+  uniqueId?: boolean;
+}
+
+/**
+ * The physical name of every provider's resources: the resource's own name property, or one
+ * generated as CloudFormation does, `${stackName}-${logicalId}`.
+ */
 export function resourceName(
   resource: ResolvedResource,
   property: string,
   stackName: string,
-  suffix = '',
+  { suffix = '', maxLength = Infinity, uniqueId = false }: GeneratedNameOptions = {},
 ): string {
   const given = resource.properties[property];
-  return given === undefined ? `${stackName}-${resource.logicalId}${suffix}` : expectString(given, where(resource, property));
+  if (given !== undefined) return expectString(given, where(resource, property));
+  const id = uniqueId ? `-${stableId(`${stackName}/${resource.logicalId}`)}` : '';
+  return `${`${stackName}-${resource.logicalId}`.slice(0, maxLength - id.length - suffix.length)}${id}${suffix}`;
+}
+
+function stableId(seed: string): string {
+  return BigInt(`0x${createHash('sha256').update(seed).digest('hex').slice(0, 16)}`).toString(36).toUpperCase().slice(0, 12);
 }

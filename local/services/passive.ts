@@ -8,14 +8,14 @@
  * with no retention; CloudWatch alarms are not evaluated — `wims status` shows the dead-letter
  * depths and failed executions they watch.
  */
+import { resourceName } from './cfn-properties.js';
 import type { DeployedResource, ResolvedResource, ResourceProvider, RuntimeContext } from './provider.js';
 
 function passive(type: string, describe: (resource: ResolvedResource, context: RuntimeContext) => DeployedResource): ResourceProvider {
   return { type, create: async (resource, context) => describe(resource, context) };
 }
 
-const nameOf = (resource: ResolvedResource, property: string, context: RuntimeContext): string =>
-  typeof resource.properties[property] === 'string' ? (resource.properties[property] as string) : `${context.stackName}-${resource.logicalId}`;
+const nameOf = (resource: ResolvedResource, property: string, context: RuntimeContext): string => resourceName(resource, property, context.stackName);
 
 export const passiveProviders: ResourceProvider[] = [
   passive('AWS::IAM::Role', (resource, context) => {

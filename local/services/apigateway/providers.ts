@@ -10,6 +10,10 @@
  * throttling, TracingEnabled, caching, AccessLogSetting, endpoint configuration and policies are
  * accepted and ignored. Ids are derived from the stack name and logical id, so they are stable
  * across runs.
+ *
+ * DURABILITY: an API keeps nothing itself. A request answered 2xx was written (DynamoDB Local, or
+ * the integration's target) before the answer; a request the runtime was killed during gets no
+ * answer, and its client's retry with the same Idempotency-Key is safe.
  */
 import type { Json } from '../../template/parse.js';
 import {

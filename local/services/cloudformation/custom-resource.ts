@@ -10,6 +10,10 @@
  * LIMITATIONS: only Lambda service tokens (no SNS); Delete is never sent (the local stack is not
  * torn down; `--reset` discards the state instead); the response must arrive within the
  * function's timeout plus a margin rather than CloudFormation's hour.
+ *
+ * DURABILITY: the last response is written after the function answered; a SIGKILL before that
+ * sends the same Create or Update again at the next start, so handlers must be idempotent (as
+ * CloudFormation may also resend a request).
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

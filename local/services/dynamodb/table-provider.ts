@@ -13,6 +13,10 @@
  * the Streams API only accepts those. With TTL enabled, DynamoDB Local deletes expired items
  * within seconds (AWS: up to days later) and streams the deletion with the event name
  * `UNKNOWN_TO_SDK_VERSION`; `toLambdaRecord` (../sources/stream-poller.ts) reports it as AWS does.
+ *
+ * DURABILITY: items and streams are DynamoDB Local's, in `<stateDir>/dynamodb/` (its own SQLite
+ * file): a write DynamoDB Local acknowledged survives a SIGKILL of the runtime; whether it survives
+ * a power loss depends on DynamoDB Local's own syncing, which is not measured here.
  */
 import {
   CreateTableCommand,

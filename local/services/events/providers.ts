@@ -21,8 +21,11 @@
  * A rule target that is a log group ARN ending in `:*` is accepted, as CloudFormation accepts it,
  * with a warning at start: it never delivers (on AWS it deploys and silently receives nothing).
  * AWS::EventSchemas::Discoverer is accepted but no schema is discovered.
+ *
+ * DURABILITY: buses, rules, targets, connections and API destinations are the template's, created
+ * again at each start; what they carry is in the delivery journal (./journal.ts) and the archives
+ * (./archive.ts), which keep their names across restarts.
  */
-import { createHash } from 'node:crypto';
 import type { Json } from '../../template/parse.js';
 import {
   checkProperties,
@@ -30,6 +33,7 @@ import {
   expectNumber,
   expectObject,
   expectString,
+  resourceName,
   ResourcePropertyError,
   where,
 } from '../cfn-properties.js';
@@ -55,7 +59,7 @@ export function eventsProviders(events: EventBridgeService): ResourceProvider[] 
     }),
     provider('AWS::Events::Rule', ['Name', 'EventBusName', 'EventPattern', 'State', 'Targets'], ['RoleArn'], (resource, context) => {
       const p = resource.properties;
-      const name = nameOf(resource, 'Name', context.stackName, MAX_NAME);
+      const name = resourceName(resource, 'Name', context.stackName, { maxLength: MAX_NAME, uniqueId: true });
       if (p.EventPattern === undefined) throw new ResourcePropertyError(`${where(resource, 'EventPattern')} is required locally (scheduled rules are not supported)`);
       const rule = events.putRule({
         Name: name,
@@ -78,7 +82,7 @@ export function eventsProviders(events: EventBridgeService): ResourceProvider[] 
     provider('AWS::Events::Archive', ['ArchiveName', 'SourceArn', 'EventPattern', 'RetentionDays'], ['KmsKeyIdentifier'], (resource, context) => {
       const p = resource.properties;
       const archive = events.createArchive({
-        ArchiveName: nameOf(resource, 'ArchiveName', context.stackName, MAX_ARCHIVE_NAME),
+        ArchiveName: resourceName(resource, 'ArchiveName', context.stackName, { maxLength: MAX_ARCHIVE_NAME, uniqueId: true }),
         EventSourceArn: expectString(p.SourceArn, where(resource, 'SourceArn')),
         EventPattern: p.EventPattern,
         RetentionDays: p.RetentionDays === undefined ? undefined : expectNumber(p.RetentionDays, where(resource, 'RetentionDays')),
@@ -87,7 +91,7 @@ export function eventsProviders(events: EventBridgeService): ResourceProvider[] 
     }),
     provider('AWS::Events::Connection', ['Name', 'AuthorizationType', 'AuthParameters'], ['KmsKeyIdentifier'], (resource, context) => {
       const connection = events.apiDestinations.createConnection({
-        Name: nameOf(resource, 'Name', context.stackName, MAX_NAME),
+        Name: resourceName(resource, 'Name', context.stackName, { maxLength: MAX_NAME, uniqueId: true }),
         AuthorizationType: expectString(resource.properties.AuthorizationType, where(resource, 'AuthorizationType')),
         AuthParameters: authParameters(resource),
       });
@@ -96,7 +100,7 @@ export function eventsProviders(events: EventBridgeService): ResourceProvider[] 
     provider('AWS::Events::ApiDestination', ['Name', 'ConnectionArn', 'HttpMethod', 'InvocationEndpoint', 'InvocationRateLimitPerSecond'], [], (resource, context) => {
       const p = resource.properties;
       const destination = events.apiDestinations.createApiDestination({
-        Name: nameOf(resource, 'Name', context.stackName, MAX_NAME),
+        Name: resourceName(resource, 'Name', context.stackName, { maxLength: MAX_NAME, uniqueId: true }),
         ConnectionArn: expectString(p.ConnectionArn, where(resource, 'ConnectionArn')),
         HttpMethod: expectString(p.HttpMethod, where(resource, 'HttpMethod')),
         InvocationEndpoint: expectString(p.InvocationEndpoint, where(resource, 'InvocationEndpoint')),
@@ -137,16 +141,6 @@ function provider(
   };
 }
 
-/** The name property's value, or a CloudFormation-style generated name. */
-function nameOf(resource: ResolvedResource, property: string, stackName: string, maxLength: number): string {
-  const given = resource.properties[property];
-  if (given !== undefined) return expectString(given, where(resource, property));
-  const suffix = BigInt(`0x${createHash('sha256').update(`${stackName}/${resource.logicalId}`).digest('hex').slice(0, 16)}`)
-    .toString(36)
-    .toUpperCase()
-    .slice(0, 12);
-  return `${`${stackName}-${resource.logicalId}`.slice(0, maxLength - suffix.length - 1)}-${suffix}`;
-}
 
 function optionalString(resource: ResolvedResource, property: string): string | undefined {
   const value = resource.properties[property];

@@ -5,15 +5,24 @@
  * LIMITATIONS: `AWS::Lambda::Permission` is accepted and not enforced (nothing local checks
  * resource policies); event source mappings support SQS sources (streams go through Pipes in
  * this template); FilterCriteria, MaximumBatchingWindowInSeconds and ScalingConfig are ignored.
+ *
+ * DURABILITY: functions keep nothing between invocations but what their code writes elsewhere.
+ * An event source mapping deletes a batch's messages only after the function returned (the
+ * failed items of a ReportBatchItemFailures answer stay), so a SIGKILL during an invocation
+ * leaves the messages on the queue, visible again after the restart: at least once, as on AWS.
  */
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { SQSRecord } from 'aws-lambda';
 import type { Json } from '../../template/parse.js';
+import { resourceName } from '../cfn-properties.js';
 import type { DeployedResource, ResolvedResource, ResourceProvider, RuntimeContext } from '../provider.js';
 import { SqsPoller } from '../sources/sqs-poller.js';
 import { builtHandlerModule, bundleFunction } from './build.js';
 import type { LambdaRuntime } from './runtime.js';
+
+/** Lambda's limit on function names. */
+const MAX_FUNCTION_NAME = 64;
 
 /** Endpoints of the local engines, handed to every function through `AWS_ENDPOINT_URL_*`. */
 export interface EngineEndpoints {
@@ -72,7 +81,7 @@ export function createFunctionProvider(runtime: LambdaRuntime, engines: EngineEn
     type: 'AWS::Lambda::Function',
     async create(resource: ResolvedResource, context: RuntimeContext): Promise<DeployedResource> {
       const properties = resource.properties as FunctionProperties;
-      const name: string = properties.FunctionName ?? `${context.stackName}-${resource.logicalId}`.slice(0, 64);
+      const name = resourceName(resource, 'FunctionName', context.stackName, { maxLength: MAX_FUNCTION_NAME });
       const arn = `arn:aws:lambda:${context.region}:${context.accountId}:function:${name}`;
       const codeUri: string | undefined = properties.Code?.LocalPath;
       if (codeUri === undefined) {

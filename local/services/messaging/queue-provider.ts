@@ -6,7 +6,11 @@
  * SqsManagedSseEnabled) are accepted and ignored. `AWS::SQS::QueuePolicy` (and
  * `AWS::SNS::TopicPolicy`) are accepted as no-ops: the local runtime enforces no resource policies.
  * FIFO high-throughput settings (DeduplicationScope, FifoThroughputLimit) are accepted and ignored.
- * Queues live in memory (see ./engine.ts); the ARN's account is 000000000000.
+ * The ARN's account is 000000000000.
+ *
+ * DURABILITY: queues and their messages are fauxqs's, in `<stateDir>/messaging/fauxqs.db` (see
+ * ./engine.ts: committed before each answer, synchronous FULL, so they survive a SIGKILL and a
+ * power loss); a restart creates no queue twice and keeps what they hold.
  */
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Json } from '../../template/parse.js';
@@ -69,7 +73,7 @@ export function createQueueProvider(messaging: Pick<Messaging, 'endpoint'>): Res
     async create(resource: ResolvedResource, context: RuntimeContext): Promise<DeployedResource> {
       checkProperties(resource, SUPPORTED, IGNORED, context);
       const attributes = queueAttributes(resource);
-      const queueName = resourceName(resource, 'QueueName', context.stackName, attributes.FifoQueue === 'true' ? '.fifo' : '');
+      const queueName = resourceName(resource, 'QueueName', context.stackName, { suffix: attributes.FifoQueue === 'true' ? '.fifo' : '' });
       const client = new SQSClient(localClientConfig(messaging.endpoint, context.region));
       try {
         const { QueueUrl: queueUrl } = await client.send(new CreateQueueCommand({ QueueName: queueName, Attributes: attributes }))

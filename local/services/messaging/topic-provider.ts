@@ -257,7 +257,7 @@ export function createTopicProvider(messaging: MessagingEndpoint, senders: Targe
         if (value !== undefined) attributes[name] = String(expectBoolean(value, where(resource, name)));
       }
       if (p.DisplayName !== undefined) attributes.DisplayName = expectString(p.DisplayName, where(resource, 'DisplayName'));
-      const topicName = resourceName(resource, 'TopicName', context.stackName, attributes.FifoTopic === 'true' ? '.fifo' : '');
+      const topicName = resourceName(resource, 'TopicName', context.stackName, { suffix: attributes.FifoTopic === 'true' ? '.fifo' : '' });
 
       const sns = new SNSClient(localClientConfig(messaging.endpoint, context.region));
       let topicArn: string | undefined;

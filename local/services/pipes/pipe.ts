@@ -25,6 +25,7 @@ import { compilePattern } from '../events/pattern.js';
 import { shapeTargetInput, valueAtJsonPath } from '../events/input.js';
 import type { HttpParameters } from '../events/api-destinations.js';
 import type { LambdaInvoker } from '../lambda/runtime.js';
+import { resourceName } from '../cfn-properties.js';
 import type { DeployedResource, ResolvedResource, ResourceProvider, RuntimeContext } from '../provider.js';
 import { SqsPoller } from '../sources/sqs-poller.js';
 import { StreamPoller, toLambdaRecord, type StreamRecord } from '../sources/stream-poller.js';
@@ -43,6 +44,8 @@ export interface PipeServices {
 
 /** Largest batch each target accepts (Pipes documentation, "batching and concurrency"). */
 const TARGET_BATCH_LIMIT: Record<string, number> = { 'event-bus': 10, sqs: 10, sns: 10, 'api-destination': 1 };
+/** Pipes' limit on pipe names. */
+const MAX_PIPE_NAME = 64;
 /** Pipes' default for stream sources: retry until the record expires. */
 const RETRY_FOREVER = -1;
 const FIRST_BACKOFF_MS = 100;
@@ -333,8 +336,7 @@ export function createPipeProvider(services: PipeServices, pipes: Map<string, Pi
   return {
     type: 'AWS::Pipes::Pipe',
     async create(resource: ResolvedResource, context: RuntimeContext): Promise<DeployedResource> {
-      const properties = resource.properties as Record<string, Json>;
-      const name = typeof properties.Name === 'string' ? properties.Name : `${context.stackName}-${resource.logicalId}`.slice(0, 64);
+      const name = resourceName(resource, 'Name', context.stackName, { maxLength: MAX_PIPE_NAME });
       const arn = `arn:aws:pipes:${context.region}:${context.accountId}:pipe/${name}`;
       const pipe = new Pipe(name, arn, resource, services, context);
       await pipe.start();

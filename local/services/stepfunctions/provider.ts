@@ -33,6 +33,12 @@
  *   Step Functions' log-event format; IncludeExecutionData=false drops inputs and outputs only.
  * - RoleArn (no IAM locally), TracingConfiguration (no X-Ray), Tags and EncryptionConfiguration
  *   are ignored; DefinitionS3Location is refused (the SAM transform inlines DefinitionString).
+ *
+ * DURABILITY: an execution lives in this process only. One that an EventBridge rule started is
+ * in the bus's delivery journal until it has ended, so an execution a SIGKILL cut short is
+ * started again after the restart (at least once, as on AWS; the workflows are idempotent).
+ * The history file (`<stateDir>/stepfunctions/executions.jsonl`) is appended without fsync when
+ * an execution ends: a log, not a store.
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';

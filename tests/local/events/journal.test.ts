@@ -76,12 +76,27 @@ describe('the delivery journal', () => {
   it('counts the attempts made before the restart against MaximumRetryAttempts', async () => {
     // Prepare: 1 attempt and 2 retries allowed; the first run makes at least 2 of the 3 attempts.
     stateDir = mkdtempSync(join(tmpdir(), 'wims-journal-'));
-    const firstSender = recordingSender(true);
+    // The second attempt fails only once the first run is stopping, so that it cannot make the third.
+    let failSecondAttempt = (): void => undefined;
+    const secondAttemptFails = new Promise<void>((resolve) => { failSecondAttempt = resolve; });
+    const firstCalls: string[] = [];
+    const firstSender: TargetSender = {
+      async deliver(_arn, input) {
+        firstCalls.push(input);
+        if (firstCalls.length === 2) await secondAttemptFails;
+        throw new TargetError('throttled', { code: 'THROTTLING', retryable: true });
+      },
+      async deliverBatch(arn, inputs) {
+        for (const input of inputs) await this.deliver(arn, input);
+      },
+    };
     const first = service(stateDir, 2);
     first.startDeliveries(firstSender);
     first.putEvents([{ Source: 'wims.test', DetailType: 'test', Detail: '{}' }]);
-    await waitUntil(() => firstSender.calls.length >= 2, { description: 'two attempts' });
-    await first.stop();
+    await waitUntil(() => firstCalls.length === 2, { description: 'the second attempt' });
+    const stopped = first.stop();
+    failSecondAttempt();
+    await stopped;
     const sender = recordingSender(true);
     const second = service(stateDir, 2);
 
@@ -91,7 +106,7 @@ describe('the delivery journal', () => {
     await second.stop();
 
     // Assess
-    const targetCalls = firstSender.calls.length + sender.calls.filter((call) => call.arn === TARGET).length;
+    const targetCalls = firstCalls.length + sender.calls.filter((call) => call.arn === TARGET).length;
     expect(targetCalls).toBe(3);
     expect(sender.calls.filter((call) => call.arn === DEAD_LETTERS)).toHaveLength(1);
   });
