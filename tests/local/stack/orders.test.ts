@@ -179,6 +179,47 @@ describe('bad input', () => {
     expect(await orderCount()).toBe(before);
   });
 
+  it.each([
+    ['U+0000', 'a\u0000b'],
+    ['U+FFFE', 'a\uFFFEb'],
+    ['a lone surrogate', 'a\uD83Db'],
+    ['U+2028', 'a\u2028b'],
+    ['U+202E', 'abc\u202Edef'],
+    ['10,000 characters', 'c'.repeat(10_000)],
+    ['a space', ' '],
+    ['a tab', '\t'],
+    ['a leading space', ' c1'],
+    ['a trailing space', 'c1 '],
+  ])('refuses a customerId with %s: 400 BadRequestBody, nothing written', async (_name, customerId) => {
+    const before = await orderCount();
+    const { status, json } = await postOrder({ customerId, quantity: 1 });
+    expect({ status, json }).toEqual({ status: 400, json: { message: 'Invalid request body', error: 'BadRequestBody' } });
+    expect(await orderCount()).toBe(before);
+  });
+
+  // API Gateway's parameter validation: required parameters must be "included and not blank"
+  // (Request validation for REST APIs in API Gateway); a whitespace-only path segment is blank.
+  it.each([['a space', ' '], ['a tab', '\t'], ['a line feed', '\n'], ['U+2028', '\u2028']])(
+    'answers GET /orders/{customerId} for %s with 400 BadRequestParameters', async (_name, customerId) => {
+      const response = await fetch(`${api}/orders/${encodeURIComponent(customerId)}`);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ message: 'Missing required request parameters: [customerId]', error: 'BadRequestParameters' });
+    },
+  );
+
+  it('carries a customerId that is not ASCII, an emoji included, to READY_FOR_FULFILLMENT', async () => {
+    const customerId = 'Zoë 顧客 \u{1F6D2}';
+    const { status, json } = await postOrder({ customerId, quantity: 1 });
+    expect(status).toBe(202);
+    const [order] = await waitUntil(async () => {
+      const orders = await ordersOf(customerId);
+      return orders[0]?.status === 'READY_FOR_FULFILLMENT' && orders;
+    }, { timeoutMs: 30_000, description: 'the order ready for fulfillment' });
+    expect(order).toMatchObject({ orderId: json.orderId, paymentStatus: 'PAID' });
+    const { Items = [] } = await documents.send(new ScanCommand({ TableName: table, FilterExpression: 'orderId = :id', ExpressionAttributeValues: { ':id': json.orderId } }));
+    expect(Items.map((item) => [item.pk, item.customerId])).toEqual([[`CUSTOMER#${customerId}`, customerId]]);
+  }, 60_000);
+
   it('keeps quotes and backslashes in a customerId intact', async () => {
     const customerId = 'o\'brien "the \\ tester"';
     const { status } = await postOrder({ customerId, quantity: 1 });
