@@ -19,9 +19,9 @@ function rulePatterns(): Record<string, object> {
   return {
     OrderCreated: property('OrdersStateMachine', 'Events', 'OrderCreated', 'Properties', 'Pattern') as object,
     ReservedAndPaid: property('FulfillmentStateMachine', 'Events', 'ReservedAndPaid', 'Properties', 'Pattern') as object,
-    ReadyForFulfillmentRule: property('ReadyForFulfillmentRule', 'EventPattern') as object,
     CustomerBackorderedRule: property('CustomerBackorderedRule', 'EventPattern') as object,
     CustomerPaymentFailedRule: property('CustomerPaymentFailedRule', 'EventPattern') as object,
+    CustomerOrderFailedRule: property('CustomerOrderFailedRule', 'EventPattern') as object,
     LowStockRule: JSON.parse(lowStock.replaceAll('${LowStockThreshold}', String(LOW_STOCK_THRESHOLD))) as object,
   };
 }

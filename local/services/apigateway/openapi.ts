@@ -5,7 +5,10 @@
  * compiled body models, and the API's gateway responses.
  *
  * LIMITATIONS: body models are validated as JSON Schema draft 4 by ajv (API Gateway's own
- * validator words its errors differently); models are looked up per content type
+ * validator words its errors differently). A `pattern` is ECMA 262 (draft 4's dialect, the only
+ * one API Gateway documents) without the u flag, so it sees UTF-16 code units; one that needs the
+ * u flag (`\p{…}`, `\u{…}`) is refused at import rather than read as literal text, since API
+ * Gateway documents no Unicode property classes. Models are looked up per content type
  * (`requestBody.content` or Swagger 2 `in: body` + `consumes`), `$ref`s must point inside the
  * document (`#/components/schemas/…` or `#/definitions/…`); `x-amazon-apigateway-auth`,
  * authorizers, API keys, `x-amazon-apigateway-binary-media-types`, CORS and documentation
@@ -413,7 +416,8 @@ function matchSegments(segments: Segment[], parts: string[]): Record<string, str
 
 /** Compiles request body models against the whole document, so `$ref`s resolve inside it. */
 class ModelCompiler {
-  private readonly ajv = new AjvDraft04.default({ strict: false, allErrors: true });
+  // unicodeRegExp false: patterns compile without the u flag, as ECMA 262 patterns in draft 4.
+  private readonly ajv = new AjvDraft04.default({ strict: false, allErrors: true, unicodeRegExp: false });
   private readonly compiled = new Map<string, ValidateFunction>();
 
   constructor(private readonly document: JsonObject) {}
@@ -454,17 +458,42 @@ class ModelCompiler {
     const key = JSON.stringify(schema);
     const cached = this.compiled.get(key);
     if (cached) return cached;
+    // With the document's schemas, which a $ref may reach.
+    const model = { definitions: this.document.definitions ?? {}, components: this.document.components ?? {}, ...objectAt(schema, where) };
+    checkPatterns(model, where);
     let validate: ValidateFunction;
     try {
-      validate = this.ajv.compile({
-        definitions: this.document.definitions ?? {},
-        components: this.document.components ?? {},
-        ...objectAt(schema, where),
-      });
+      validate = this.ajv.compile(model);
     } catch (error) {
       throw new OpenApiError(`${where}: invalid model: ${(error as Error).message}`);
     }
     this.compiled.set(key, validate);
     return validate;
+  }
+}
+
+/** Syntax that only the u flag gives a meaning: without it `\p{L}` is the text `p{L}`. */
+const UNICODE_ONLY_SYNTAX = /\\[pP]\{|\\u\{/;
+
+/** Refuses a `pattern` (anywhere in the schema) that ECMA 262 without the u flag would not read as written. */
+function checkPatterns(schema: Json, where: string): void {
+  if (Array.isArray(schema)) {
+    schema.forEach((element, index) => checkPatterns(element, `${where}[${index}]`));
+    return;
+  }
+  if (!isObject(schema)) return;
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'pattern' && typeof value === 'string') {
+      if (UNICODE_ONLY_SYNTAX.test(value)) {
+        throw new OpenApiError(`${where}.pattern: ${value} uses \\p{…} or \\u{…}, which a JSON Schema draft 4 (ECMA 262) pattern reads as literal text; write the ranges as \\uXXXX`);
+      }
+      try {
+        new RegExp(value);
+      } catch (error) {
+        throw new OpenApiError(`${where}.pattern: invalid ECMA 262 regular expression: ${(error as Error).message}`);
+      }
+    } else {
+      checkPatterns(value, `${where}.${key}`);
+    }
   }
 }

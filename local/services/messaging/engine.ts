@@ -12,6 +12,11 @@
  * by the time the runtime stopped is visible again as soon as it restarts (see releaseInFlight).
  * Without a state folder everything lives in memory. The outbox persists with the state folder.
  *
+ * SendMessage and SendMessageBatch accept the characters SQS accepts (#x9 | #xA | #xD | #x20 to
+ * #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF) and refuse the rest with InvalidMessageContents:
+ * fauxqs 2.4.1 also refuses every character beyond U+FFFF (see acceptSupplementaryCharacters).
+ * Errors carry SQS's query-protocol codes, which SDK clients name errors after (see sqsQueryError).
+ *
  * LIMITATIONS:
  * fauxqs puts account 000000000000 in every ARN and queue URL, and queue URLs have the form
  * `http://sqs.<region>.localhost:<port>/000000000000/<name>`; SDK clients only need the endpoint.
@@ -74,6 +79,22 @@ function translateArns(value: unknown, pattern: RegExp, key = ''): unknown {
   return value;
 }
 
+/** The SQS errors whose query-protocol code carries the `AWS.SimpleQueueService.` prefix (SQS's model, awsQueryError). */
+const PREFIXED_QUERY_ERRORS = new Set([
+  'BatchEntryIdsNotDistinct', 'BatchRequestTooLong', 'EmptyBatchRequest', 'InvalidBatchEntryId', 'MessageNotInflight', 'NonExistentQueue',
+  'PurgeQueueInProgress', 'QueueDeletedRecently', 'TooManyEntriesInBatchRequest', 'UnsupportedOperation',
+]);
+
+/**
+ * The `x-amzn-query-error` header as SQS sends it. fauxqs prefixes every code with
+ * `AWS.SimpleQueueService.`; SQS does so only for the errors above, and SDK clients take the
+ * header's code as the error's name (InvalidMessageContents, not AWS.SimpleQueueService.InvalidMessageContents).
+ */
+function sqsQueryError(header: string): string {
+  const [, code, fault] = /^AWS\.SimpleQueueService\.([^;]+)(;.*)?$/.exec(header) ?? [];
+  return code === undefined || PREFIXED_QUERY_ERRORS.has(code) ? header : `${code}${fault ?? ''}`;
+}
+
 /** fauxqs's in-memory stores, which `buildApp` can be given. */
 type FauxqsStores = NonNullable<BuildAppOptions['stores']>;
 /** fauxqs's SQLite persistence (fauxqs 2.4.1; the package does not export it, so it is loaded by path). */
@@ -98,17 +119,39 @@ function releaseInFlight(databasePath: string): void {
   }
 }
 
-/** fauxqs's stores, loaded from and written to `<dataDir>/fauxqs.db`, as its stand-alone server sets them up. */
-async function persistentStores(dataDir: string): Promise<{ stores: FauxqsStores; persistence: FauxqsPersistence }> {
+/** A module of fauxqs's dist/ folder, which the package does not export (fauxqs 2.4.1). */
+async function fauxqsInternal(path: string): Promise<Record<string, unknown>> {
   // The package exports only its entry point, so its folder is found as Node would look for it.
   const root = (createRequire(import.meta.url).resolve.paths('fauxqs') ?? [])
     .map((modules) => join(modules, 'fauxqs')).find((folder) => existsSync(join(folder, 'package.json')));
   if (!root) throw new Error('fauxqs is not installed: run npm ci');
-  const dist = join(root, 'dist');
-  const internal = (path: string): Promise<Record<string, new (dataDir?: string) => unknown>> => import(pathToFileURL(join(dist, path)).href);
+  return import(pathToFileURL(join(root, 'dist', path)).href) as Promise<Record<string, unknown>>;
+}
+
+/** What SQS refuses in a message body: any code point outside the ranges SendMessage documents. */
+const INVALID_BODY_CHARACTER = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+/**
+ * fauxqs 2.4.1 checks bodies with `/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD]/` (dist/sqs/sqsTypes.js,
+ * INVALID_MESSAGE_BODY_CHAR), without the u flag: it sees UTF-16 code units, so the two surrogates
+ * of a character beyond U+FFFF (an emoji) each fall outside its ranges and SendMessage refuses a
+ * body SQS takes. Its callers (SendMessage, SendMessageBatch, the programmatic sendMessage) only
+ * call its test(), so that method of the shared instance is given SQS's check, code point by code
+ * point (a lone surrogate is still refused). A fauxqs that sets the u flag is left as it is.
+ */
+async function acceptSupplementaryCharacters(): Promise<void> {
+  const { INVALID_MESSAGE_BODY_CHAR: check } = await fauxqsInternal('sqs/sqsTypes.js');
+  if (!(check instanceof RegExp)) throw new Error('fauxqs no longer exports INVALID_MESSAGE_BODY_CHAR from sqs/sqsTypes.js: review acceptSupplementaryCharacters');
+  if (check.unicode) return;
+  check.test = (body: string) => INVALID_BODY_CHARACTER.test(body);
+}
+
+/** fauxqs's stores, loaded from and written to `<dataDir>/fauxqs.db`, as its stand-alone server sets them up. */
+async function persistentStores(dataDir: string): Promise<{ stores: FauxqsStores; persistence: FauxqsPersistence }> {
+  type Constructor = new (dataDir?: string) => unknown;
   const [{ SqsStore }, { SnsStore }, { S3Store }, { PersistenceManager }] = await Promise.all([
-    internal('sqs/sqsStore.js'), internal('sns/snsStore.js'), internal('s3/s3Store.js'), internal('persistence.js'),
-  ]);
+    fauxqsInternal('sqs/sqsStore.js'), fauxqsInternal('sns/snsStore.js'), fauxqsInternal('s3/s3Store.js'), fauxqsInternal('persistence.js'),
+  ]) as [Record<string, Constructor>, Record<string, Constructor>, Record<string, Constructor>, Record<string, Constructor>];
   releaseInFlight(join(dataDir, 'fauxqs.db'));
   const stores = { sqsStore: new SqsStore!(), snsStore: new SnsStore!(), s3Store: new S3Store!() } as FauxqsStores;
   const persistence = new PersistenceManager!(dataDir) as FauxqsPersistence;
@@ -122,12 +165,15 @@ async function persistentStores(dataDir: string): Promise<{ stores: FauxqsStores
 /** Starts fauxqs on 127.0.0.1 and resolves once it listens. */
 export async function startMessaging(options: StartMessagingOptions): Promise<Messaging> {
   const started = Date.now();
+  await acceptSupplementaryCharacters();
   const persistent = options.stateDir === undefined ? undefined : await persistentStores(join(options.stateDir, 'messaging'));
   const app = buildApp({ logger: false, defaultRegion: options.region, ...(persistent && { stores: persistent.stores }) });
   if (persistent) app.addHook('preClose', () => persistent.persistence.close());
   const meter = new MessagingMeter();
-  app.addHook('onSend', (request, _reply, payload, done) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     meter.record(request, payload);
+    const queryError = reply.getHeader('x-amzn-query-error');
+    if (typeof queryError === 'string') reply.header('x-amzn-query-error', sqsQueryError(queryError));
     done();
   });
   if (options.accountId !== MESSAGING_ACCOUNT_ID) {

@@ -101,7 +101,8 @@ describe('an order', () => {
       const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.outputs.FulfillmentQueueUrl, WaitTimeSeconds: 1 }));
       return Messages[0];
     }, { timeoutMs: 10_000, description: 'fulfillment message' });
-    expect(JSON.parse(fulfillment.Body!)).toEqual({ orderId: json.orderId, customerId: 'c1', sku: 'MACGUFFIN-LX', quantity: 2 });
+    // quantity as the stream record carries it: a DynamoDB number, a decimal string.
+    expect(JSON.parse(fulfillment.Body!)).toEqual({ orderId: json.orderId, customerId: 'c1', sku: 'MACGUFFIN-LX', quantity: '2' });
 
     const { Items: charges = [] } = await documents.send(new ScanCommand({ TableName: stack.outputs.ProviderLedgerTableName }));
     expect(charges.filter((charge) => charge.orderId === json.orderId)).toHaveLength(1);
@@ -179,6 +180,47 @@ describe('bad input', () => {
     expect(await orderCount()).toBe(before);
   });
 
+  it.each([
+    ['U+0000', 'a\u0000b'],
+    ['U+FFFE', 'a\uFFFEb'],
+    ['a lone surrogate', 'a\uD83Db'],
+    ['U+2028', 'a\u2028b'],
+    ['U+202E', 'abc\u202Edef'],
+    ['10,000 characters', 'c'.repeat(10_000)],
+    ['a space', ' '],
+    ['a tab', '\t'],
+    ['a leading space', ' c1'],
+    ['a trailing space', 'c1 '],
+  ])('refuses a customerId with %s: 400 BadRequestBody, nothing written', async (_name, customerId) => {
+    const before = await orderCount();
+    const { status, json } = await postOrder({ customerId, quantity: 1 });
+    expect({ status, json }).toEqual({ status: 400, json: { message: 'Invalid request body', error: 'BadRequestBody' } });
+    expect(await orderCount()).toBe(before);
+  });
+
+  // API Gateway's parameter validation: required parameters must be "included and not blank"
+  // (Request validation for REST APIs in API Gateway); a whitespace-only path segment is blank.
+  it.each([['a space', ' '], ['a tab', '\t'], ['a line feed', '\n'], ['U+2028', '\u2028']])(
+    'answers GET /orders/{customerId} for %s with 400 BadRequestParameters', async (_name, customerId) => {
+      const response = await fetch(`${api}/orders/${encodeURIComponent(customerId)}`);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ message: 'Missing required request parameters: [customerId]', error: 'BadRequestParameters' });
+    },
+  );
+
+  it('carries a customerId that is not ASCII, an emoji included, to READY_FOR_FULFILLMENT', async () => {
+    const customerId = 'Zoë 顧客 \u{1F6D2}';
+    const { status, json } = await postOrder({ customerId, quantity: 1 });
+    expect(status).toBe(202);
+    const [order] = await waitUntil(async () => {
+      const orders = await ordersOf(customerId);
+      return orders[0]?.status === 'READY_FOR_FULFILLMENT' && orders;
+    }, { timeoutMs: 30_000, description: 'the order ready for fulfillment' });
+    expect(order).toMatchObject({ orderId: json.orderId, paymentStatus: 'PAID' });
+    const { Items = [] } = await documents.send(new ScanCommand({ TableName: table, FilterExpression: 'orderId = :id', ExpressionAttributeValues: { ':id': json.orderId } }));
+    expect(Items.map((item) => [item.pk, item.customerId])).toEqual([[`CUSTOMER#${customerId}`, customerId]]);
+  }, 60_000);
+
   it('keeps quotes and backslashes in a customerId intact', async () => {
     const customerId = 'o\'brien "the \\ tester"';
     const { status } = await postOrder({ customerId, quantity: 1 });
@@ -234,5 +276,40 @@ describe('low stock', () => {
     expect(mails).toHaveLength(2);
     expect(mails[0]!.message).toContain('down to 100 units');
     expect(mails[1]!.message).toContain('down to 80 units');
+  }, 60_000);
+});
+
+describe('the fulfillment hand-off', () => {
+  it('puts exactly one message per order in FulfillmentQueue, however often the archive is replayed', async () => {
+    // Prepare: every order the tests above carried through, handed off.
+    const queued = async (): Promise<number> => {
+      const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({
+        QueueUrl: stack.outputs.FulfillmentQueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }));
+      return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
+    };
+    const ordersIn = async (status: string): Promise<number> => {
+      const { Items = [] } = await documents.send(new ScanCommand({ TableName: table, FilterExpression: '#s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': status } }));
+      return Items.length;
+    };
+    await waitUntil(async () => (await ordersIn('PENDING')) + (await ordersIn('RESERVED')) === 0, { timeoutMs: 30_000, description: 'every order settled' });
+    const ready = await ordersIn('READY_FOR_FULFILLMENT');
+    expect(ready).toBeGreaterThan(0);
+    await waitUntil(async () => (await queued()) === ready, { timeoutMs: 15_000, description: 'one hand-off per ready order' });
+    const fulfillment = stack.outputs.FulfillmentStateMachineArn!;
+    const runs = () => stack.stepFunctions.registry.executions(fulfillment).length;
+
+    // Act: the whole archive, three times.
+    const archiveName = stack.resources.get('WimsEventArchive')!.physicalId;
+    const runsBefore = runs();
+    for (let replay = 0; replay < 3; replay++) {
+      await stack.events.replay({ archiveName, startTime: new Date(0), endTime: new Date(Date.now() + 60_000) });
+    }
+    await waitUntil(() => runs() >= runsBefore + 3 * ready, { timeoutMs: 30_000, description: 'the replayed fulfillment executions' });
+    await stack.events.idle();
+
+    // Assess: the replayed promotions changed nothing, so nothing more was handed off.
+    expect(await ordersIn('READY_FOR_FULFILLMENT')).toBe(ready);
+    expect(await queued()).toBe(ready);
   }, 60_000);
 });
