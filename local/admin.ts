@@ -116,6 +116,29 @@ export async function redriveDeadLetters(stack: LocalStack, deadLetterLogicalId:
   }
 }
 
+/**
+ * Fires a scheduled rule (`AWS::Events::Rule` with a ScheduleExpression) or an
+ * `AWS::Scheduler::Schedule` of the template at once; a schedule's invocation is awaited.
+ */
+async function fireSchedule(stack: LocalStack, logicalId: string): Promise<{ fired: string; ok: boolean; error?: string }> {
+  const resource = stack.resources.get(logicalId);
+  if (resource !== undefined) {
+    const arn = resource.attributes.Arn ?? resource.physicalId;
+    switch (stack.template.typeOf(logicalId)) {
+      case 'AWS::Scheduler::Schedule': {
+        const invocation = await stack.scheduler.fire(arn);
+        return { fired: logicalId, ok: invocation.ok, ...(invocation.error === undefined ? {} : { error: invocation.error }) };
+      }
+      case 'AWS::Events::Rule':
+        stack.events.fireScheduledRule(arn);
+        return { fired: logicalId, ok: true };
+    }
+  }
+  const schedules = [...stack.template.resourcesOfType('AWS::Scheduler::Schedule'), ...stack.template.resourcesOfType('AWS::Events::Rule')
+    .filter((id) => stack.template.template.Resources[id]?.Properties?.ScheduleExpression !== undefined)];
+  throw new Error(`${logicalId} is not a schedule of this template (schedules: ${schedules.join(', ') || 'none'})`);
+}
+
 /** The archive a replay reads: the one named, or the template's only archive. */
 function archiveName(stack: LocalStack, logicalId: string | undefined): string {
   const archives = stack.template.resourcesOfType('AWS::Events::Archive');
@@ -134,6 +157,7 @@ interface AdminRequest {
   from?: string | number;
   to?: string | number;
   queue?: unknown;
+  schedule?: unknown;
 }
 
 async function readJson(request: IncomingMessage): Promise<AdminRequest> {
@@ -165,6 +189,8 @@ export async function startAdminServer(stack: LocalStack): Promise<{ url: string
           }));
         case 'POST /dlq/redrive':
           return reply(200, { moved: await redriveDeadLetters(stack, String(body.queue)) });
+        case 'POST /schedules/fire':
+          return reply(200, await fireSchedule(stack, String(body.schedule)));
         default:
           return reply(404, { message: `No such operation: ${request.method} ${request.url}` });
       }

@@ -6,6 +6,7 @@
  *   wims status
  *   wims replay [--archive <ArchiveLogicalId>] [--from <ISO time>] [--to <ISO time>]
  *   wims dlq redrive <QueueLogicalId>
+ *   wims schedule fire <ScheduleLogicalId>
  *
  * Commands other than `up` talk to the running stack (found through `<state-dir>/runtime.json`);
  * `invoke` boots a throwaway in-memory stack when none runs. Errors are one line.
@@ -21,7 +22,8 @@ const USAGE = `usage:
   wims invoke <FunctionLogicalId> -e <event.json>
   wims status
   wims replay [--archive <ArchiveLogicalId>] [--from <ISO time>] [--to <ISO time>]
-  wims dlq redrive <QueueLogicalId>`;
+  wims dlq redrive <QueueLogicalId>
+  wims schedule fire <ScheduleLogicalId>`;
 
 class UsageError extends Error {
   override name = 'UsageError';
@@ -189,6 +191,13 @@ async function main(): Promise<void> {
       if (rest[0] !== 'redrive' || !rest[1]) throw new UsageError('dlq redrive <QueueLogicalId>');
       const result = await callRunning('POST', '/dlq/redrive', { queue: rest[1] });
       console.log(`moved ${(result as { moved: number }).moved} messages back to their source queue`);
+      return;
+    }
+    case 'schedule': {
+      if (rest[0] !== 'fire' || !rest[1]) throw new UsageError('schedule fire <ScheduleLogicalId>');
+      const result = (await callRunning('POST', '/schedules/fire', { schedule: rest[1] })) as { ok: boolean; error?: string };
+      if (!result.ok) throw new Error(`${rest[1]} fired, and its target failed: ${result.error ?? 'unknown error'}`);
+      console.log(`fired ${rest[1]}`);
       return;
     }
     default:

@@ -34,6 +34,7 @@ import { eventBusSender } from './services/targets/event-bus.js';
 import { apiDestinationSender } from './services/targets/api-destination.js';
 import type { ApiEndpointMap } from './services/apigateway/endpoints.js';
 import { createApiGatewayProviders } from './services/apigateway/providers.js';
+import { SchedulerService, schedulerProviders } from './services/scheduler/provider.js';
 import { ApiGatewayService } from './services/apigateway/server.js';
 import { createPipeProvider, type Pipe } from './services/pipes/pipe.js';
 import { createCustomResourceProvider } from './services/cloudformation/custom-resource.js';
@@ -78,6 +79,7 @@ export interface LocalStack {
   stateDir: string | undefined;
   lambda: LambdaRuntime;
   events: EventBridgeService;
+  scheduler: SchedulerService;
   stepFunctions: StepFunctionsProvider;
   apiGateway: ApiGatewayService;
   pipes: Map<string, Pipe>;
@@ -172,6 +174,8 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
     });
     // Stopped before the senders' clients, so that no delivery is cut short by a closed client.
     stopSteps.push(() => events.stop());
+    const scheduler = new SchedulerService({ senders, log });
+    stopSteps.push(() => scheduler.stop());
     const pipes = new Map<string, Pipe>();
     const restApis = template.resourcesOfType('AWS::ApiGateway::RestApi');
     const basePort = options.apiPort ?? 3000;
@@ -198,6 +202,7 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
       permissionProvider,
       stepFunctions,
       ...eventsProviders(events),
+      ...schedulerProviders(scheduler),
       ...createApiGatewayProviders(apiGateway),
       createPipeProvider({ dynamodbEndpoint: meteredDynamodb.endpoint, sqsEndpoint: messaging.endpoint, lambda, senders }, pipes),
       ...passiveProviders,
@@ -231,6 +236,7 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
       stateDir,
       lambda,
       events,
+      scheduler,
       stepFunctions,
       apiGateway,
       pipes,

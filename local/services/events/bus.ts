@@ -8,8 +8,8 @@
  * runtime hands the bus its senders ({@link EventBridgeService.startDeliveries}) and run in the
  * background, at most {@link DEFAULT_CONCURRENCY_PER_TARGET} at a time per rule target. A failed
  * delivery is retried when the error is retryable (throttling, 5xx, network), with exponential
- * backoff and jitter, until MaximumRetryAttempts (default 185) or MaximumEventAgeInSeconds
- * (default 86 400) runs out; then, or at once for an error that is not retryable, the event goes
+ * backoff and jitter (targets/retry.ts), until MaximumRetryAttempts (default 185) or
+ * MaximumEventAgeInSeconds (default 86 400) runs out; then, or at once for an error that is not retryable, the event goes
  * to the target's dead-letter queue with the message attributes AWS sets (RULE_ARN, TARGET_ARN,
  * ERROR_CODE, ERROR_MESSAGE, RETRY_ATTEMPTS and, when a limit ended the retries,
  * EXHAUSTED_RETRY_CONDITION). The body of a dead letter is the event, not the shaped input.
@@ -17,18 +17,21 @@
  * An ordered, bounded log of events and deliveries, with listeners (`onEvent`, `onDelivery`), lets
  * tests wait for what happened instead of sleeping; counters feed the `status` command.
  *
- * LIMITATIONS: AWS does not publish its backoff base, so retries here start at
- * {@link DEFAULT_RETRY_BASE_MS} ms, double, and are capped at {@link DEFAULT_RETRY_CAP_MS} ms;
- * scheduled rules (ScheduleExpression), bus policies, cross-account and cross-region buses,
- * endpoints and partner event sources are not supported; a rule change applies to the next
- * PutEvents at once (AWS takes a moment).
+ * A rule with a ScheduleExpression (default bus only) fires on its own, with a `Scheduled Event`
+ * from `aws.events` naming the rule in `resources`; {@link EventBridgeService.fireScheduledRule}
+ * fires it at once (`wims schedule fire`).
+ *
+ * LIMITATIONS: the retry backoff is targets/retry.ts's; bus policies, cross-account and
+ * cross-region buses, endpoints and partner event sources are not supported; a rule change applies
+ * to the next PutEvents at once (AWS takes a moment); see scheduler/expression.ts for schedules.
  *
  * DURABILITY: see journal.ts (deliveries) and archive.ts (archives); rules and targets are the
  * template's, created again on each start.
  */
 import { randomUUID } from 'node:crypto';
-import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
-import { TargetError, toTargetError } from '../targets/error.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { TargetError } from '../targets/error.js';
+import { deliverWithRetries, type RetryPolicy } from '../targets/retry.js';
 import type { TargetSender } from '../targets/sender.js';
 import { ApiDestinationService, type HttpParameters } from './api-destinations.js';
 import { EventArchive } from './archive.js';
@@ -36,12 +39,13 @@ import { DeliveryJournal } from './journal.js';
 import { shapeTargetInput, type TargetInputSettings } from './input.js';
 import type { EventEnvelope, PutEventsEntry, PutEventsResult, PutEventsResultEntry } from './model.js';
 import { compilePattern, type EventMatcher } from './pattern.js';
+import { parseScheduleExpression, startTimer, type ScheduleExpression } from '../scheduler/expression.js';
 
 /** A rule target (the PutTargets / AWS::Events::Rule Target properties the local runtime honours). */
 export interface RuleTarget extends TargetInputSettings {
   Id: string;
   Arn: string;
-  RetryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
+  RetryPolicy?: RetryPolicy;
   DeadLetterConfig?: { Arn?: string };
   HttpParameters?: HttpParameters;
   SqsParameters?: { MessageGroupId?: string };
@@ -52,8 +56,10 @@ export interface PutRuleInput {
   Name: string;
   /** A bus name or ARN; `default` when absent. */
   EventBusName?: string;
-  /** An object or its JSON text. */
-  EventPattern: unknown;
+  /** An object or its JSON text; a rule needs it, a ScheduleExpression, or both. */
+  EventPattern?: unknown;
+  /** `rate(…)` or `cron(…)` (UTC): the rule fires on its own, on the default bus only. */
+  ScheduleExpression?: string;
   /** `ENABLED` (default) or `DISABLED`. */
   State?: string;
 }
@@ -126,9 +132,9 @@ export interface EventBridgeOptions {
   /** The runtime's state folder (archives and the delivery journal are kept there), or undefined to keep them in memory. */
   stateDir: string | undefined;
   log?: (component: string, message: string) => void;
-  /** First retry delay in ms (default {@link DEFAULT_RETRY_BASE_MS}). */
+  /** First retry delay in ms (default: targets/retry.ts). */
   retryBaseMs?: number;
-  /** Longest retry delay in ms (default {@link DEFAULT_RETRY_CAP_MS}). */
+  /** Longest retry delay in ms (default: targets/retry.ts). */
   retryCapMs?: number;
   /** Concurrent deliveries per rule target (default {@link DEFAULT_CONCURRENCY_PER_TARGET}). */
   concurrencyPerTarget?: number;
@@ -146,17 +152,12 @@ export class EventBridgeError extends Error {
   }
 }
 
-export const DEFAULT_RETRY_BASE_MS = 100;
-export const DEFAULT_RETRY_CAP_MS = 30_000;
 export const DEFAULT_CONCURRENCY_PER_TARGET = 10;
 /** PutEvents limits. */
 const MAX_ENTRIES = 10;
 const MAX_REQUEST_BYTES = 256 * 1024;
 /** EventBridge bills each 64 KB chunk of an event as one event. */
 const BILLING_CHUNK_BYTES = 64 * 1024;
-/** RetryPolicy defaults. */
-const DEFAULT_MAX_RETRIES = 185;
-const DEFAULT_MAX_EVENT_AGE_SECONDS = 86_400;
 const DEFAULT_BUS = 'default';
 
 interface Rule {
@@ -164,7 +165,10 @@ interface Rule {
   arn: string;
   busName: string;
   enabled: boolean;
+  /** The rule's EventPattern; a rule with only a ScheduleExpression matches no event. */
   matches: EventMatcher;
+  /** A rule with a ScheduleExpression: stops its timer. */
+  schedule: { stop(): void } | undefined;
   targets: RuleTarget[];
 }
 
@@ -246,22 +250,68 @@ export class EventBridgeService {
    */
   putRule(input: PutRuleInput): { name: string; arn: string; busName: string } {
     const bus = this.bus(input.EventBusName);
-    const matches = compilePattern(input.EventPattern);
+    if (input.EventPattern === undefined && input.ScheduleExpression === undefined) {
+      throw new EventBridgeError('ValidationException', 'Parameter(s) EventPattern or ScheduleExpression must be specified.');
+    }
+    if (input.ScheduleExpression !== undefined && bus.name !== DEFAULT_BUS) {
+      throw new EventBridgeError('ValidationException', 'ScheduleExpression is supported only on the default event bus.');
+    }
+    const matches = input.EventPattern === undefined ? () => false : compilePattern(input.EventPattern);
+    let expression: ScheduleExpression | undefined;
+    try {
+      expression = input.ScheduleExpression === undefined ? undefined : parseScheduleExpression(input.ScheduleExpression, { allowAt: false });
+    } catch (error) {
+      throw new EventBridgeError('ValidationException', (error as Error).message);
+    }
     const state = input.State ?? 'ENABLED';
     if (!['ENABLED', 'DISABLED', 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS'].includes(state)) {
       throw new EventBridgeError('ValidationException', `Rule ${input.Name}: State must be ENABLED or DISABLED, got ${state}`);
     }
     const arn = `${this.arnPrefix()}rule/${bus.name === DEFAULT_BUS ? '' : `${bus.name}/`}${input.Name}`;
+    const previous = bus.rules.get(input.Name);
+    previous?.schedule?.stop();
     const rule: Rule = {
       name: input.Name,
       arn,
       busName: bus.name,
       enabled: state !== 'DISABLED',
       matches,
-      targets: bus.rules.get(input.Name)?.targets ?? [],
+      schedule: undefined,
+      targets: previous?.targets ?? [],
     };
+    if (expression !== undefined) {
+      rule.schedule = {
+        stop: startTimer(expression, new Date(), (time) => {
+          if (rule.enabled) this.fireScheduledRule(rule.arn, time);
+        }),
+      };
+    }
     bus.rules.set(rule.name, rule);
     return { name: rule.name, arn, busName: bus.name };
+  }
+
+  /**
+   * Fires a scheduled rule now, as its schedule would: its targets get a `Scheduled Event` from
+   * `aws.events`. For operators and tests that should not wait for the clock.
+   */
+  fireScheduledRule(nameOrArn: string, time = new Date()): { eventId: string } {
+    const rule = [...this.bus(DEFAULT_BUS).rules.values()].find((candidate) => candidate.name === nameOrArn || candidate.arn === nameOrArn);
+    if (rule?.schedule === undefined) {
+      throw new EventBridgeError('ResourceNotFoundException', `Rule ${nameOrArn} does not exist on EventBus ${DEFAULT_BUS} or has no ScheduleExpression.`);
+    }
+    const event: EventEnvelope = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: this.options.accountId,
+      time: isoSeconds(time),
+      region: this.options.region,
+      resources: [rule.arn],
+      detail: {},
+    };
+    this.deliverTo(this.bus(DEFAULT_BUS), event, [rule]);
+    return { eventId: event.id };
   }
 
   /** Adds or replaces (by Id) targets of a rule. */
@@ -371,6 +421,7 @@ export class EventBridgeService {
 
   /** Drops retries and API destination calls still waiting and waits for running deliveries to end. */
   async stop(): Promise<void> {
+    for (const bus of this.buses.values()) for (const rule of bus.rules.values()) rule.schedule?.stop();
     this.stopping.abort();
     this.apiDestinations.stop();
     await this.idle();
@@ -465,12 +516,17 @@ export class EventBridgeService {
 
   /** Matches `event` against the bus's enabled rules (only those in `filter`, when given) and starts their deliveries. */
   private route(bus: Bus, event: EventEnvelope, filter: Set<string> | undefined): void {
-    const receivedAt = new Date();
     const matched: Rule[] = [];
     for (const rule of bus.rules.values()) {
       if (rule.enabled && (filter === undefined || filter.has(rule.arn)) && rule.matches(event)) matched.push(rule);
     }
     this.counters.matched += matched.length;
+    this.deliverTo(bus, event, matched);
+  }
+
+  /** Records `event` as matched by `rules` and starts (or journals, until the bus has its senders) their deliveries. */
+  private deliverTo(bus: Bus, event: EventEnvelope, matched: Rule[]): void {
+    const receivedAt = new Date();
     this.append(this.eventLog, { busName: bus.name, event, matchedRules: matched.map((rule) => rule.arn) }, this.eventListeners);
     const deliveries = matched.flatMap((rule) => rule.targets.map((target) => ({ rule, target })));
     // Journaled before PutEvents returns: an accepted event outlives a crash.
@@ -505,41 +561,30 @@ export class EventBridgeService {
       const failure = new TargetError(`Rule ${rule.name} target ${target.Id}: ${(error as Error).message}`, { code: 'INVALID_PARAMETER', retryable: false, cause: error });
       return this.fail(sender, event, rule, target, failure, 0, undefined);
     }
-    const maxRetries = target.RetryPolicy?.MaximumRetryAttempts ?? DEFAULT_MAX_RETRIES;
-    const maxAgeMs = (target.RetryPolicy?.MaximumEventAgeInSeconds ?? DEFAULT_MAX_EVENT_AGE_SECONDS) * 1000;
     const limit = this.limitFor(rule, target);
-    for (let attempt = attemptsUsed + 1; ; attempt++) {
-      try {
-        await limit.run(() => sender.deliver(target.Arn, input, {
-          httpParameters: target.HttpParameters,
-          messageGroupId: target.SqsParameters?.MessageGroupId,
-          deduplicationId: event.id,
-        }));
-        this.counters.delivered++;
-        this.record({ eventId: event.id, rule: rule.arn, target: target.Id, targetArn: target.Arn, ok: true, attempts: attempt });
-        return true;
-      } catch (caught) {
-        const error = toTargetError(caught, target.Arn);
-        if (!error.retryable) return this.fail(sender, event, rule, target, error, attempt, undefined);
-        if (attempt > maxRetries) return this.fail(sender, event, rule, target, error, attempt, 'MaximumRetryAttempts');
-        const delay = Math.max(this.backoff(attempt), error.retryAfterMs ?? 0);
-        if (Date.now() + delay - receivedAt.getTime() > maxAgeMs) {
-          return this.fail(sender, event, rule, target, error, attempt, 'MaximumEventAgeInSeconds');
-        }
-        this.journal.attempted(journalId, attempt);
-        try {
-          await sleep(delay, undefined, { signal: this.stopping.signal });
-        } catch {
-          return false; // The runtime is stopping: the journal keeps the delivery for the next run.
-        }
-      }
-    }
-  }
-
-  /** Exponential backoff with jitter: a random delay between half and all of base × 2^(attempt−1), capped. */
-  private backoff(attempt: number): number {
-    const ceiling = Math.min(this.options.retryCapMs ?? DEFAULT_RETRY_CAP_MS, (this.options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS) * 2 ** (attempt - 1));
-    return ceiling / 2 + Math.random() * (ceiling / 2);
+    const outcome = await deliverWithRetries(
+      () => limit.run(() => sender.deliver(target.Arn, input, {
+        httpParameters: target.HttpParameters,
+        messageGroupId: target.SqsParameters?.MessageGroupId,
+        deduplicationId: event.id,
+      })),
+      target.Arn,
+      {
+        policy: target.RetryPolicy,
+        receivedAt,
+        attemptsUsed,
+        baseMs: this.options.retryBaseMs,
+        capMs: this.options.retryCapMs,
+        signal: this.stopping.signal,
+        onRetry: (attempts) => this.journal.attempted(journalId, attempts),
+      },
+    );
+    // The runtime is stopping: the journal keeps the delivery for the next run.
+    if ('stopped' in outcome) return false;
+    if (!outcome.delivered) return this.fail(sender, event, rule, target, outcome.error, outcome.attempts, outcome.exhausted);
+    this.counters.delivered++;
+    this.record({ eventId: event.id, rule: rule.arn, target: target.Id, targetArn: target.Arn, ok: true, attempts: outcome.attempts });
+    return true;
   }
 
   private limitFor(rule: Rule, target: RuleTarget): ConcurrencyLimit {

@@ -15,7 +15,7 @@
  * is the same at every start (archives on disk keep their name).
  *
  * LIMITATIONS: Description, Tags, RoleArn, KmsKeyIdentifier, bus Policy/DeadLetterConfig/LogConfig
- * and a target's RoleArn are accepted and ignored; ScheduleExpression, partner event sources
+ * and a target's RoleArn are accepted and ignored; partner event sources
  * (EventSourceName), private connectivity, OAuth connections and the targets' service-specific
  * parameters (Ecs, Kinesis, Batch, RunCommand, Redshift, SageMaker, AppSync…) are rejected.
  * A rule target that is a log group ARN ending in `:*` is accepted, as CloudFormation accepts it,
@@ -57,15 +57,15 @@ export function eventsProviders(events: EventBridgeService): ResourceProvider[] 
       const bus = events.createEventBus(expectString(resource.properties.Name, where(resource, 'Name')));
       return { physicalId: bus.name, attributes: { Arn: bus.arn, Name: bus.name } };
     }),
-    provider('AWS::Events::Rule', ['Name', 'EventBusName', 'EventPattern', 'State', 'Targets'], ['RoleArn'], (resource, context) => {
+    provider('AWS::Events::Rule', ['Name', 'EventBusName', 'EventPattern', 'ScheduleExpression', 'State', 'Targets'], ['RoleArn'], (resource, context) => {
       const p = resource.properties;
       const name = resourceName(resource, 'Name', context.stackName, { maxLength: MAX_NAME, uniqueId: true });
-      if (p.EventPattern === undefined) throw new ResourcePropertyError(`${where(resource, 'EventPattern')} is required locally (scheduled rules are not supported)`);
       const rule = events.putRule({
         Name: name,
         EventBusName: optionalString(resource, 'EventBusName'),
         // The pattern is an object, or JSON text when the template builds it with Fn::Sub.
         EventPattern: p.EventPattern,
+        ScheduleExpression: optionalString(resource, 'ScheduleExpression'),
         State: optionalString(resource, 'State'),
       });
       const targets = p.Targets === undefined ? [] : expectArray(p.Targets, where(resource, 'Targets')).map((target, i) => ruleTarget(resource, target, `Targets[${i}]`));

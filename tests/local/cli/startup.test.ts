@@ -1,13 +1,15 @@
 /**
  * `wims up` as a user starts it: a child process running bin/wims.js. Without --verbose it prints
  * a short summary (at most 10 lines up to "ready"), with one "not emulated:" line and never
- * Description or Tags; --verbose adds the per-resource lines.
+ * Description or Tags; --verbose adds the per-resource lines. `wims schedule fire` reaches the
+ * running stack's schedules.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 const MAX_SUMMARY_LINES = 10;
 let child: ChildProcess | undefined;
@@ -63,5 +65,24 @@ describe('wims up', () => {
     // Assess
     expect(lines).toContain('  [dynamodb] created table wims-local-WimsTable');
     expect(lines.length).toBeGreaterThan(MAX_SUMMARY_LINES);
+  }, 60_000);
+});
+
+describe('wims schedule fire', () => {
+  const wims = (...args: string[]) => promisify(execFile)(process.execPath, ['bin/wims.js', ...args, '--state-dir', stateDir!]);
+
+  it('fires a schedule of the running stack, and names the schedules when asked for something else', async () => {
+    // Prepare
+    await startUp('--template', 'tests/local/fixtures/schedules.yaml');
+
+    // Act
+    const fired = await wims('schedule', 'fire', 'NightlySchedule');
+    const firedRule = await wims('schedule', 'fire', 'HourlyRule');
+    const refused = await wims('schedule', 'fire', 'Ticks').catch((error: { stderr: string }) => error);
+
+    // Assess
+    expect(fired.stdout.trim()).toBe('fired NightlySchedule');
+    expect(firedRule.stdout.trim()).toBe('fired HourlyRule');
+    expect('stderr' in refused && refused.stderr).toContain('Ticks is not a schedule of this template (schedules: NightlySchedule, HourlyRule)');
   }, 60_000);
 });

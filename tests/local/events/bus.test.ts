@@ -503,7 +503,7 @@ describe('EventBridge resource providers', () => {
   });
 
   test.each([
-    ['a scheduled rule', 'AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' }, 'ScheduleExpression is not supported'],
+    ['a schedule AWS refuses', 'AWS::Events::Rule', { ScheduleExpression: 'rate(1 minutes)' }, 'a singular unit for 1'],
     ['an invalid pattern', 'AWS::Events::Rule', { EventPattern: { source: 'wims' } }, 'Event pattern is not valid'],
     ['a target with Kinesis parameters', 'AWS::Events::Rule', { EventPattern: { source: ['x'] }, Targets: [{ Id: 'k', Arn: 'arn:aws:kinesis:::stream/s', KinesisParameters: {} }] }, 'Targets[0].KinesisParameters is not supported'],
     ['an OAuth connection', 'AWS::Events::Connection', { AuthorizationType: 'OAUTH_CLIENT_CREDENTIALS', AuthParameters: { OAuthParameters: {} } }, 'not supported locally'],
