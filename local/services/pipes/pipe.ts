@@ -14,15 +14,42 @@
  * SQS messages are deleted, afterwards. A SIGKILL in between redelivers the batch after the
  * restart (at least once, as on AWS).
  *
+ * A dead letter that cannot be sent is sent again (with backoff) until it goes or the pipe stops:
+ * the records of the batch already delivered are not delivered again. Stopped before it went, the
+ * batch is not checkpointed, and the whole batch is read again after the restart (at least once).
+ *
+ * INPUT TEMPLATES (EnrichmentParameters/TargetParameters.InputTemplate), after "Amazon EventBridge
+ * Pipes input transformation" (eb-pipes-input-transformation): placeholders are `<$.path>` (dot
+ * notation, `[n]`, `[*]` and `.*` wildcards, whose value is the array of what they match) and the
+ * reserved `<aws.pipes.pipe-arn>`, `pipe-name`, `source-arn`, `enrichment-arn`, `target-arn`,
+ * `event.ingestion-time` (ISO 8601, when the template is rendered), `event` (the event as the
+ * transformer receives it: an SQS record keeps its body as the string SQS gave) and `event.json`
+ * (the same with an SQS body that is JSON decoded; no value when it is not JSON). Each value is
+ * inserted as that page documents: "EventBridge Pipes automatically adds quotes to string variable
+ * values" outside a JSON string and adds none around objects and arrays, so an unquoted string
+ * placeholder gives a JSON string (its worked example: `"instance" : <$.detail.instance-id>` gives
+ * `"instance" : "i-0123456789"`) and a quoted one its escaped characters; an object or array inside
+ * a JSON string loses its internal quotes; a template that is one placeholder whose value is an
+ * object or array gives that text without its quotes, as a JSON string (the page's `<$.body>`
+ * example, `{"key": "value"}` becomes `"{key: value}"`). NOT LocalStack: its PipeInputTransformer
+ * inserts a string unquoted (`str(value)`). A path the event lacks inserts nothing ("that variable
+ * isn't created and won't appear in the output"; LocalStack too inserts ""), and a JSON template
+ * left invalid by it fails the batch here rather than deliver text the target cannot parse. Paths
+ * and dynamic HTTP parameters (`$.body.key`) see an SQS body that is JSON decoded ("Implicit body
+ * data parsing"), as the filters do; what is delivered without a template keeps the body as text.
+ *
  * LIMITATIONS: sources other than DynamoDB streams and SQS (Kinesis, MQ, MSK, Kafka) are rejected;
  * only Lambda enrichments; ParallelizationFactor is 1 (records of one stream are handled in
- * order); DesiredState STOPPED is honoured by not starting; LogConfiguration is ignored (see the
- * runtime's own log); the dead-letter message for a stream batch carries the batch's sequence
- * numbers (as on AWS), not the records.
+ * order); DesiredState STOPPED is honoured by not starting (CurrentState STOPPED); LogConfiguration
+ * is ignored (see the runtime's own log); the dead-letter message for a stream batch carries the
+ * batch's sequence numbers (as on AWS), not the records; a template placeholder that is neither a
+ * path nor a reserved variable fails the batch; an event bus target without Source/DetailType gets
+ * `Pipe <name>` and `Event from aws:dynamodb` / `Event from aws:sqs`, as pipes deliver them (no AWS
+ * page states these defaults).
  */
 import type { Json } from '../../template/parse.js';
 import { compilePattern } from '../events/pattern.js';
-import { shapeTargetInput, valueAtJsonPath } from '../events/input.js';
+import { shapeTargetInput } from '../events/input.js';
 import type { HttpParameters } from '../events/api-destinations.js';
 import type { LambdaInvoker } from '../lambda/runtime.js';
 import { resourceName } from '../cfn-properties.js';
@@ -100,6 +127,7 @@ export class Pipe {
   private readonly filters: Array<(record: object) => boolean>;
   private readonly properties: PipeProperties;
   private stopSource: (() => Promise<void>) | undefined;
+  private stopping = false;
 
   constructor(
     readonly name: string,
@@ -129,6 +157,7 @@ export class Pipe {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.stopSource?.();
   }
 
@@ -171,7 +200,12 @@ export class Pipe {
       batchSize: this.batchSize(),
       log: (message) => this.context.log(`pipe ${this.name}`, message),
       process: async (records) => {
-        await this.process(records as unknown as PipeRecord[]);
+        try {
+          await this.process(records as unknown as PipeRecord[]);
+        } catch (error) {
+          this.stats.failures++; // the poller leaves the batch on the queue
+          throw error;
+        }
         return [];
       },
     });
@@ -201,7 +235,8 @@ export class Pipe {
           await this.deadLetter(records, policy.deadLetterArn, policy.streamArn, attempt + 1);
           return;
         }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** attempt)));
+        if (this.stopping) throw new PipeError(`${this.name} stopped while retrying a batch of ${records.length}`);
+        await backoff(attempt);
       }
     }
   }
@@ -230,7 +265,18 @@ export class Pipe {
         streamArn,
       },
     };
-    await this.services.senders.deliver(deadLetterArn, JSON.stringify(body));
+    // Throwing would make the poller retry the whole original batch, delivering again the
+    // records bisect already delivered: the dead letter alone is retried, until the pipe stops.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.services.senders.deliver(deadLetterArn, JSON.stringify(body));
+        return;
+      } catch (error) {
+        this.context.log(`pipe ${this.name}`, `dead letter of ${records.length} records to ${deadLetterArn} failed (attempt ${attempt + 1}), retrying it: ${(error as Error).message}`);
+        if (this.stopping) throw new PipeError(`${this.name} stopped before its dead letter to ${deadLetterArn} went`, { cause: error });
+        await backoff(attempt);
+      }
+    }
   }
 
   /** One batch through filter → enrichment → target; throws if any step fails. */
@@ -247,7 +293,7 @@ export class Pipe {
   private passesFilters(record: PipeRecord): boolean {
     if (this.filters.length === 0) return true;
     // Pipes matches an SQS body that is JSON as an object, so patterns can reach into it.
-    const subject = typeof record.body === 'string' ? { ...record, body: parseJsonOr(record.body) } : record;
+    const subject = decodeSqsBody(record) ?? record;
     return this.filters.some((matches) => matches(subject));
   }
 
@@ -255,7 +301,7 @@ export class Pipe {
     const enrichment: string | undefined = this.properties.Enrichment;
     if (enrichment === undefined) return records;
     const template: string | undefined = this.properties.EnrichmentParameters?.InputTemplate;
-    const input = template === undefined ? records : records.map((record) => JSON.parse(renderInputTemplate(template, record)) as unknown);
+    const input = template === undefined ? records : records.map((record) => JSON.parse(this.renderTemplate(template, record)) as unknown);
     const result = await this.services.lambda.invoke(enrichment, input);
     if (!result.ok) throw new PipeError(`enrichment ${enrichment} failed: ${result.errorType}: ${result.errorMessage}`);
     if (result.payload === null || result.payload === undefined) return [];
@@ -266,14 +312,14 @@ export class Pipe {
     const target = String(this.properties.Target);
     const parameters: PipeTargetParameters = this.properties.TargetParameters ?? {};
     const template: string | undefined = parameters.InputTemplate;
-    const render = (event: unknown): string => (template === undefined ? JSON.stringify(event) : renderInputTemplate(template, event));
+    const render = (event: unknown): string => (template === undefined ? JSON.stringify(event) : this.renderTemplate(template, event));
     const kind = targetKind(target);
     if (kind === 'event-bus') {
       const bus = parameters.EventBridgeEventBusParameters ?? {};
       await this.services.senders.deliverBatch(target, events.map(render), {
         eventBus: {
           Source: String(bus.Source ?? 'Pipe ' + this.name),
-          DetailType: String(bus.DetailType ?? 'Event from aws:sqs'),
+          DetailType: String(bus.DetailType ?? `Event from ${this.sourceService()}`),
           ...(bus.Resources ? { Resources: bus.Resources as string[] } : {}),
         },
       });
@@ -285,10 +331,29 @@ export class Pipe {
       return;
     }
     for (const event of events) {
-      const httpParameters = resolveHttpParameters(parameters.HttpParameters, event);
+      const httpParameters = resolveHttpParameters(parameters.HttpParameters, decodeSqsBody(event) ?? event);
       await this.services.senders.deliver(target, render(event), httpParameters ? { httpParameters } : undefined);
     }
   }
+
+  /** `aws:dynamodb` or `aws:sqs`, as the records' eventSource and Pipes' default DetailType name it. */
+  private sourceService(): string {
+    return String(this.properties.Source).startsWith('arn:aws:sqs:') ? 'aws:sqs' : 'aws:dynamodb';
+  }
+
+  private renderTemplate(template: string, event: unknown): string {
+    return renderInputTemplate(template, event, {
+      'aws.pipes.pipe-arn': this.arn,
+      'aws.pipes.pipe-name': this.name,
+      'aws.pipes.source-arn': String(this.properties.Source),
+      'aws.pipes.enrichment-arn': this.properties.Enrichment,
+      'aws.pipes.target-arn': String(this.properties.Target),
+    });
+  }
+}
+
+function backoff(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** attempt)));
 }
 
 function parseJsonOr(text: string): unknown {
@@ -299,27 +364,105 @@ function parseJsonOr(text: string): unknown {
   }
 }
 
-const TEMPLATE_PATH = /<(\$(?:\.[\w/_-]+(?:\[\d+\])*)*)>/g;
-
-/**
- * Renders a Pipes input template: each `<$.path>` is replaced by that value of the event,
- * quoted or not as Pipes does (the EventBridge input transformer's rules).
- */
-export function renderInputTemplate(template: string, event: unknown): string {
-  const paths: Record<string, string> = {};
-  let index = 0;
-  const rewritten = template.replace(TEMPLATE_PATH, (_whole, path: string) => {
-    const name = `p${index++}`;
-    paths[name] = path;
-    return `<${name}>`;
-  });
-  return shapeTargetInput({ InputTransformer: { InputPathsMap: paths, InputTemplate: rewritten } }, event as object);
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-/** Header, query and path values that are JSON paths (`$.idempotencyKey`) take the event's value. */
+/** An SQS record with its body decoded when the body is JSON (Pipes' implicit body parsing); undefined for any other event. */
+function decodeSqsBody(event: unknown): PipeRecord | undefined {
+  if (typeof event !== 'object' || event === null) return undefined;
+  const record = event as PipeRecord;
+  if (record.eventSource !== 'aws:sqs' || typeof record.body !== 'string') return undefined;
+  return { ...record, body: parseJsonOr(record.body) };
+}
+
+/** `<$.path>`: dot notation, `[n]`, and the `[*]` / `.*` wildcards (the Pipes JSON path syntax). */
+const PATH_PLACEHOLDER = /<(\$(?:\.[\w/-]+|\.\*|\[(?:\d+|\*)\])*)>/g;
+const RESERVED_PLACEHOLDER = /<(aws\.pipes\.[a-z.-]+)>/g;
+/** What the rule transformer would take for a placeholder, left after the Pipes ones are rewritten. */
+const OTHER_PLACEHOLDER = /<([A-Za-z0-9_.-]+)>/g;
+/** Names the rewritten placeholders; no InputTemplate of this application uses it. */
+const VARIABLE_PREFIX = '__pipes_';
+const PATH_SEGMENT = /\.([\w/-]+)|\.(\*)|\[(\d+)\]|\[(\*)\]/y;
+
+/** The reserved variables that name the pipe's resources. */
+type PipeResourceVariables = Record<'aws.pipes.pipe-arn' | 'aws.pipes.pipe-name' | 'aws.pipes.source-arn' | 'aws.pipes.target-arn', string>
+  & { 'aws.pipes.enrichment-arn': string | undefined };
+
+/**
+ * The value at a Pipes JSON path; with a wildcard, the array of every value it matches. Throws
+ * for what is not a Pipes path.
+ */
+function pipePathValue(root: unknown, path: string): unknown {
+  if (!path.startsWith('$')) throw new PipeError(`${JSON.stringify(path)} is not a JSON path`);
+  let nodes: unknown[] = [root];
+  let wildcard = false;
+  for (let index = 1; index < path.length;) {
+    PATH_SEGMENT.lastIndex = index;
+    const match = PATH_SEGMENT.exec(path);
+    if (match === null) throw new PipeError(`${JSON.stringify(path)} is not a JSON path Pipes accepts`);
+    index = PATH_SEGMENT.lastIndex;
+    const [, key, dotStar, position, bracketStar] = match;
+    if (dotStar !== undefined || bracketStar !== undefined) {
+      wildcard = true;
+      nodes = nodes.flatMap((node) => (Array.isArray(node) ? node : typeof node === 'object' && node !== null ? Object.values(node) : []));
+    } else if (position !== undefined) {
+      nodes = nodes.flatMap((node) => (Array.isArray(node) && Number(position) < node.length ? [node[Number(position)]] : []));
+    } else {
+      nodes = nodes.flatMap((node) => (typeof node === 'object' && node !== null && !Array.isArray(node) && Object.hasOwn(node, key!)
+        ? [(node as Record<string, unknown>)[key!]] : []));
+    }
+  }
+  return wildcard ? nodes : nodes[0];
+}
+
+/**
+ * Renders a Pipes input template for one event (see the header for how each value is inserted).
+ * The values are resolved here; the quoting, escaping and JSON check are the rule transformer's,
+ * which the Pipes page describes in the same terms for strings, objects and arrays.
+ */
+function renderInputTemplate(template: string, event: unknown, resources: PipeResourceVariables): string {
+  const decoded = decodeSqsBody(event);
+  const subject = decoded ?? event;
+  const rawBody = decoded === undefined ? undefined : String((event as PipeRecord).body);
+  const reserved: Record<string, unknown> = {
+    ...resources,
+    'aws.pipes.event.ingestion-time': new Date().toISOString(),
+    'aws.pipes.event': event,
+    'aws.pipes.event.json': rawBody === undefined || isJson(rawBody) ? subject : undefined,
+  };
+  const values: Record<string, unknown> = {};
+  const paths: Record<string, string> = {};
+  const bind = (value: unknown): string => {
+    const name = `${VARIABLE_PREFIX}${Object.keys(paths).length}`;
+    paths[name] = `$.${name}`;
+    if (value !== undefined) values[name] = value;
+    return `<${name}>`;
+  };
+  let rewritten = template
+    .replace(PATH_PLACEHOLDER, (_whole, path: string) => bind(pipePathValue(subject, path)))
+    .replace(RESERVED_PLACEHOLDER, (whole, variable: string) => (Object.hasOwn(reserved, variable) ? bind(reserved[variable]) : whole));
+  for (const [, name] of rewritten.matchAll(OTHER_PLACEHOLDER)) {
+    if (!Object.hasOwn(paths, name!)) throw new PipeError(`InputTemplate placeholder <${name}> is neither a JSON path nor a Pipes reserved variable`);
+  }
+  const only = `${VARIABLE_PREFIX}0`;
+  if (rewritten.trim() === `<${only}>` && typeof values[only] === 'object' && values[only] !== null) rewritten = `"<${only}>"`;
+  return shapeTargetInput({ InputTransformer: { InputPathsMap: paths, InputTemplate: rewritten } }, values);
+}
+
+/** Header, query and path values that are JSON paths (`$.idempotencyKey`, `$.body.key`) take the event's value. */
 function resolveHttpParameters(parameters: HttpParameters | undefined, event: unknown): HttpParameters | undefined {
   if (parameters === undefined) return undefined;
-  const resolveValue = (value: string): string => (value.startsWith('$') ? String(valueAtJsonPath(event, value) ?? '') : value);
+  const resolveValue = (value: string): string => {
+    if (!value.startsWith('$')) return value;
+    const resolved = pipePathValue(event, value);
+    return resolved === undefined ? '' : typeof resolved === 'string' ? resolved : JSON.stringify(resolved);
+  };
   const resolveMap = (map: Record<string, string> | undefined) =>
     map === undefined ? undefined : Object.fromEntries(Object.entries(map).map(([key, value]) => [key, resolveValue(value)]));
   const headers = resolveMap(parameters.HeaderParameters);
@@ -342,7 +485,11 @@ export function createPipeProvider(services: PipeServices, pipes: Map<string, Pi
       await pipe.start();
       pipes.set(name, pipe);
       context.onStop(() => pipe.stop());
-      return { physicalId: name, attributes: { Arn: arn, CurrentState: 'RUNNING', CreationTime: new Date().toISOString() } };
+      const created = new Date().toISOString();
+      // Fn::GetAtt attributes as CloudFormation documents them, once the pipe reached its DesiredState
+      // (StateReason, absent for a pipe in the state it was asked for, is not modelled).
+      const currentState = resource.properties.DesiredState === 'STOPPED' ? 'STOPPED' : 'RUNNING';
+      return { physicalId: name, attributes: { Arn: arn, CurrentState: currentState, CreationTime: created, LastModifiedTime: created } };
     },
   };
 }

@@ -1,9 +1,11 @@
 /**
  * EventBridge Pipes through the `AWS::Pipes::Pipe` provider, on real sources (a DynamoDB Local
  * stream, a fauxqs queue) with a recording sender and a recording enrichment Lambda in place of
- * the targets: filters, input templates, how each kind of target is handed a batch, bisect,
- * retries and the dead letter of a stream batch, an SQS batch left on its queue, and what the
- * provider refuses.
+ * the targets: filters, input templates (quoting as the Pipes input transformation page documents
+ * it, reserved variables, wildcards, the decoded SQS body), how each kind of target is handed a
+ * batch, bisect, retries and the dead letter of a stream batch (sent again when it fails, without
+ * delivering the batch again), an SQS batch left on its queue, and what the provider refuses or
+ * reports (CurrentState).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
@@ -39,6 +41,8 @@ const BUS_TARGET = `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/wims-bus`;
 const QUEUE_TARGET = `arn:aws:sqs:${REGION}:${ACCOUNT}:orders-out`;
 const DEAD_LETTER_QUEUE = `arn:aws:sqs:${REGION}:${ACCOUNT}:cdc-dead-letters`;
 const ENRICHMENT = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:enrich`;
+const API_DESTINATION = `arn:aws:events:${REGION}:${ACCOUNT}:api-destination/provider/abc`;
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$/;
 
 /** One call the recording sender received. */
 interface Delivery {
@@ -237,7 +241,7 @@ describe('a pipe from a DynamoDB stream', () => {
     expect(pksInArrays(sender.accepted(LAMBDA_TARGET))).toEqual(['o-1', 'o-2']);
   }, WAIT_MS);
 
-  test('renders the enrichment and target input templates: strings quoted, numbers not', async () => {
+  test('renders the enrichment and target input templates: quoted string placeholders give their text, unquoted numbers stay numbers', async () => {
     // Prepare: written before the pipe starts at TRIM_HORIZON, so the records come as one batch
     const { tableName, streamArn } = await streamTable();
     await putItems(tableName, [{ pk: 'o-1', customerId: 'c-7' }, { pk: 'o-2', customerId: 'c-8' }]);
@@ -251,10 +255,10 @@ describe('a pipe from a DynamoDB stream', () => {
       SourceParameters: { DynamoDBStreamParameters: { StartingPosition: 'TRIM_HORIZON', BatchSize: 10 } },
       Enrichment: ENRICHMENT,
       EnrichmentParameters: {
-        InputTemplate: '{"orderId": <$.dynamodb.Keys.pk.S>, "customer": <$.dynamodb.NewImage.customerId.S>, "at": <$.dynamodb.ApproximateCreationDateTime>}',
+        InputTemplate: '{"orderId": "<$.dynamodb.Keys.pk.S>", "customer": "<$.dynamodb.NewImage.customerId.S>", "at": <$.dynamodb.ApproximateCreationDateTime>}',
       },
       Target: LAMBDA_TARGET,
-      TargetParameters: { InputTemplate: '{"id": <$.orderId>, "cents": <$.amountCents>}' },
+      TargetParameters: { InputTemplate: '{"id": "<$.orderId>", "cents": <$.amountCents>}' },
     }, { senders: sender, lambda: enrichment });
     await waitUntil(() => sender.accepted(LAMBDA_TARGET).length > 0, { description: 'a delivery to the target' });
 
@@ -268,6 +272,33 @@ describe('a pipe from a DynamoDB stream', () => {
     ]);
     expect(sender.accepted(LAMBDA_TARGET).map((delivery) => delivery.inputs)).toEqual([
       ['[{"id": "o-1", "cents": 1250},{"id": "o-2", "cents": 1251}]'],
+    ]);
+  }, WAIT_MS);
+
+  test('gives an unquoted string placeholder the quotes Pipes adds (a DynamoDB .S or .N is a JSON string either way), and escapes what it inserts', async () => {
+    // Prepare
+    const { tableName, streamArn } = await streamTable();
+    for (const [pk, sku, quantity] of [['o-"1"', 'A\\B', '2'], ['o-2', 'C', '3']] as const) {
+      await tables.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: pk }, sku: { S: sku }, quantity: { N: quantity } } }));
+    }
+    const sender = new RecordingSender();
+
+    // Act
+    const { pipe } = await createPipe('ddb-unquoted', {
+      Source: streamArn,
+      SourceParameters: { DynamoDBStreamParameters: { StartingPosition: 'TRIM_HORIZON', BatchSize: 10 } },
+      Target: QUEUE_TARGET,
+      TargetParameters: {
+        InputTemplate: '{"unquoted": <$.dynamodb.Keys.pk.S>, "quoted": "<$.dynamodb.Keys.pk.S>", "sku": <$.dynamodb.NewImage.sku.S>, "quantity": <$.dynamodb.NewImage.quantity.N>, "absent": "<$.dynamodb.NewImage.nothing.S>"}',
+      },
+    }, { senders: sender });
+    await waitUntil(() => pipe.stats.records >= 2, { description: 'two records through the pipe' });
+
+    // Assess: valid JSON; the "Common issues" of the Pipes page: "EventBridge Pipes automatically adds quotes to string variable values"
+    const bodies = sender.accepted(QUEUE_TARGET).map((delivery) => JSON.parse(delivery.inputs[0] ?? '') as unknown);
+    expect(bodies).toEqual([
+      { unquoted: 'o-"1"', quoted: 'o-"1"', sku: 'A\\B', quantity: '2', absent: '' },
+      { unquoted: 'o-2', quoted: 'o-2', sku: 'C', quantity: '3', absent: '' },
     ]);
   }, WAIT_MS);
 
@@ -376,6 +407,60 @@ describe('a pipe from a DynamoDB stream', () => {
       },
     });
     expect(deployed.attributes.Arn).toBe(`arn:aws:pipes:${REGION}:${ACCOUNT}:pipe/ddb-bisect`);
+    expect(deployed.attributes.CurrentState).toBe('RUNNING');
+  }, WAIT_MS);
+
+  test('gives events on an event bus target without EventBridgeEventBusParameters the Source "Pipe <name>" and DetailType "Event from aws:dynamodb"', async () => {
+    // Prepare
+    const { tableName, streamArn } = await streamTable();
+    await putItems(tableName, [{ pk: 'o-1' }]);
+    const sender = new RecordingSender();
+
+    // Act
+    const { pipe } = await createPipe('ddb-bus-defaults', {
+      Source: streamArn,
+      SourceParameters: { DynamoDBStreamParameters: { StartingPosition: 'TRIM_HORIZON', BatchSize: 10 } },
+      Target: BUS_TARGET,
+    }, { senders: sender });
+    await waitUntil(() => pipe.stats.records >= 1, { description: 'the record through the pipe' });
+
+    // Assess
+    expect(sender.deliveries[0]?.options).toEqual({ eventBus: { Source: 'Pipe ddb-bus-defaults', DetailType: 'Event from aws:dynamodb' } });
+  }, WAIT_MS);
+
+  test('sends a dead letter that failed again, without delivering again the records of its batch that were delivered', async () => {
+    // Prepare: the second record refused by the target, the dead letter refused twice
+    const { tableName, streamArn } = await streamTable();
+    await putItems(tableName, [{ pk: 'a' }, { pk: 'poison' }]);
+    let deadLetterRefusals = 2;
+    const sender = new RecordingSender((arn, input) =>
+      (arn === BUS_TARGET && pkOf(input) === 'poison') || (arn === DEAD_LETTER_QUEUE && deadLetterRefusals-- > 0));
+
+    // Act
+    const { pipe } = await createPipe('ddb-dead-letter-retry', {
+      Source: streamArn,
+      SourceParameters: {
+        DynamoDBStreamParameters: {
+          StartingPosition: 'TRIM_HORIZON',
+          BatchSize: 2,
+          MaximumRetryAttempts: 0,
+          OnPartialBatchItemFailure: 'AUTOMATIC_BISECT',
+          DeadLetterConfig: { Arn: DEAD_LETTER_QUEUE },
+        },
+      },
+      Target: BUS_TARGET,
+    }, { senders: sender });
+    await waitUntil(() => sender.accepted(DEAD_LETTER_QUEUE).length > 0, { description: 'the dead letter sent' });
+
+    // Assess
+    const toBus = sender.deliveries.filter((delivery) => delivery.arn === BUS_TARGET);
+    expect(toBus.map((delivery) => [delivery.inputs.map(pkOf), delivery.failed])).toEqual([
+      [['a', 'poison'], true],
+      [['a'], false],
+      [['poison'], true],
+    ]);
+    expect(sender.deliveries.filter((delivery) => delivery.arn === DEAD_LETTER_QUEUE).map((delivery) => delivery.failed)).toEqual([true, true, false]);
+    expect(pipe.stats.deadLettered).toBe(1);
   }, WAIT_MS);
 });
 
@@ -407,6 +492,96 @@ describe('a pipe from an SQS queue', () => {
     await waitUntil(async () => (await messagesOn(queue.url)) === 0, { description: 'the queue drained' });
   }, WAIT_MS);
 
+  test('renders a template from the decoded SQS body, with wildcards and the reserved variables', async () => {
+    // Prepare
+    const queue = await createQueue('pipes-template');
+    const sender = new RecordingSender();
+    const body = { orderId: 'o-1', note: 'say "hi"', items: [{ sku: 'A' }, { sku: 'B' }], meta: { k: 'v' } };
+    await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: JSON.stringify(body) }));
+
+    // Act
+    const { pipe, deployed } = await createPipe('sqs-template', {
+      Source: queue.arn,
+      SourceParameters: { SqsQueueParameters: { BatchSize: 1 } },
+      Target: QUEUE_TARGET,
+      TargetParameters: {
+        InputTemplate: `{"orderId": "<$.body.orderId>", "note": <$.body.note>, "skus": <$.body.items[*].sku>, "first": "<$.body.items[0].sku>",
+          "meta": <$.body.meta>, "metaInText": "meta <$.body.meta>", "missing": "<$.body.nothing>", "name": <aws.pipes.pipe-name>,
+          "arn": "<aws.pipes.pipe-arn>", "source": "<aws.pipes.source-arn>", "target": "<aws.pipes.target-arn>",
+          "at": "<aws.pipes.event.ingestion-time>", "event": <aws.pipes.event.json>, "raw": <aws.pipes.event>}`,
+      },
+    }, { senders: sender });
+    await waitUntil(() => sender.accepted(QUEUE_TARGET).length > 0, { description: 'a delivery to the target' });
+    await pipe.stop();
+
+    // Assess
+    const delivered = JSON.parse(sender.accepted(QUEUE_TARGET)[0]?.inputs[0] ?? '') as Record<string, unknown>;
+    expect(delivered).toEqual({
+      orderId: 'o-1',
+      note: 'say "hi"',
+      skus: ['A', 'B'],
+      first: 'A',
+      meta: { k: 'v' },
+      metaInText: 'meta {k:v}',
+      missing: '',
+      name: 'sqs-template',
+      arn: deployed.attributes.Arn,
+      source: queue.arn,
+      target: QUEUE_TARGET,
+      at: expect.stringMatching(ISO_TIME),
+      event: expect.objectContaining({ eventSource: 'aws:sqs', body }),
+      raw: expect.objectContaining({ eventSource: 'aws:sqs', body: JSON.stringify(body) }),
+    });
+  }, WAIT_MS);
+
+  test('gives a template that is only <$.body> the body without its quotes, as a string, and dynamic HTTP parameters the decoded body', async () => {
+    // Prepare
+    const queue = await createQueue('pipes-lone-body');
+    const sender = new RecordingSender();
+    await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: '{"key": "k-1"}' }));
+
+    // Act
+    await createPipe('sqs-lone-body', {
+      Source: queue.arn,
+      SourceParameters: { SqsQueueParameters: { BatchSize: 1 } },
+      Target: API_DESTINATION,
+      TargetParameters: {
+        InputTemplate: '<$.body>',
+        HttpParameters: { HeaderParameters: { 'Idempotency-Key': '$.body.key' }, QueryStringParameters: { id: '$.messageId' } },
+      },
+    }, { senders: sender });
+    await waitUntil(() => sender.accepted(API_DESTINATION).length > 0, { description: 'a call to the API destination' });
+
+    // Assess: the Pipes page's example, {"key": "value"} becomes "{key: value}"
+    const [call] = sender.accepted(API_DESTINATION);
+    expect(call?.inputs).toEqual(['"{key:k-1}"']);
+    expect(call?.options?.httpParameters).toEqual({
+      HeaderParameters: { 'Idempotency-Key': 'k-1' },
+      QueryStringParameters: { id: expect.any(String) },
+    });
+  }, WAIT_MS);
+
+  test('counts a batch whose template has an unquoted placeholder the event lacks in stats.failures, and leaves it on the queue', async () => {
+    // Prepare
+    const queue = await createQueue('pipes-missing', { VisibilityTimeout: '1' });
+    const sender = new RecordingSender();
+    await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: '{"orderId":"o-1"}' }));
+
+    // Act
+    const { pipe } = await createPipe('sqs-missing', {
+      Source: queue.arn,
+      SourceParameters: { SqsQueueParameters: { BatchSize: 1 } },
+      Target: QUEUE_TARGET,
+      TargetParameters: { InputTemplate: '{"orderId": "<$.body.orderId>", "amount": <$.body.amountCents>}' },
+    }, { senders: sender });
+    await waitUntil(() => pipe.stats.failures >= 1, { description: 'the batch failed' });
+    await pipe.stop();
+
+    // Assess: nothing, and nothing invalid, delivered; the message still there
+    expect(sender.deliveries).toEqual([]);
+    expect((await receiveOne(queue.url)).Body).toBe('{"orderId":"o-1"}');
+  }, WAIT_MS);
+
   test('leaves a batch its target refused on the queue, where the pipe receives it again', async () => {
     // Prepare
     const queue = await createQueue('pipes-refused', { VisibilityTimeout: '1' });
@@ -427,6 +602,7 @@ describe('a pipe from an SQS queue', () => {
     // Assess
     expect(receiveCounts().slice(0, 2)).toEqual([1, 2]);
     expect(sender.deliveries.every((delivery) => delivery.failed)).toBe(true);
+    expect(pipe.stats.failures).toBe(sender.deliveries.length);
     const [first] = JSON.parse(sender.deliveries[0]?.inputs[0] ?? '[]') as SQSRecord[];
     const left = await receiveOne(queue.url);
     expect(left.MessageId).toBe(first?.messageId);
@@ -438,7 +614,7 @@ describe('a pipe from an SQS queue', () => {
     // Prepare
     const queue = await createQueue('pipes-stopped');
     const sender = new RecordingSender();
-    const { pipe } = await createPipe('sqs-stopped', {
+    const { pipe, deployed } = await createPipe('sqs-stopped', {
       Source: queue.arn,
       DesiredState: 'STOPPED',
       SourceParameters: { SqsQueueParameters: { BatchSize: 1 } },
@@ -454,6 +630,7 @@ describe('a pipe from an SQS queue', () => {
     expect(message.Attributes?.ApproximateReceiveCount).toBe('1');
     expect(pipe.stats.batches).toBe(0);
     expect(sender.deliveries).toEqual([]);
+    expect(deployed.attributes.CurrentState).toBe('STOPPED');
   }, WAIT_MS);
 });
 
