@@ -4,6 +4,15 @@
  * path leaves it empty, so the target gets invalid JSON (a backordered order has no
  * paymentStatus). Each such path must therefore be required by every alternative of the rule's
  * pattern (each `$or` branch): by any matcher but `{"exists": false}`, or be part of every event.
+ *
+ * Pipes (`AWS::Pipes::Pipe` Enrichment/TargetParameters.InputTemplate) insert differently: per
+ * "Amazon EventBridge Pipes input transformation", Pipes adds the quotes a string placeholder
+ * lacks, so an unquoted `<$.dynamodb.NewImage.id.S>` or `<aws.pipes.pipe-name>` is valid (and not
+ * reported), but a placeholder inside a JSON string that certainly holds an object or array loses
+ * its internal quotes ("do not put quotes around variables that refer to JSON objects or arrays";
+ * `aws.pipes.event.json` "can only be used as the value of a JSON field"): the target gets mangled
+ * text, not the value. Reported for `<aws.pipes.event.json>` and a path ending in a DynamoDB map
+ * or list (`.M`, `.L`); what else a path holds is not known from the template.
  */
 import { isJsonObject, type JsonObject } from '../template/intrinsics.js';
 import type { Json } from '../template/parse.js';
@@ -44,9 +53,74 @@ function eventPattern(value: Json | undefined, context: CheckContext, where: str
   }
 }
 
+/** A Pipes placeholder: `<$.path>` or a reserved `<aws.pipes.…>` variable. */
+const PIPES_PLACEHOLDER = /<(\$[^<>\s]*|aws\.pipes\.[a-z.-]+)>/y;
+
+/** The placeholders of a JSON-object Pipes InputTemplate that stand inside a JSON string (none when the template is not a JSON object). */
+function quotedPipesPlaceholders(template: string): string[] {
+  const quoted: string[] = [];
+  let probe = '';
+  let inString = false;
+  for (let index = 0; index < template.length; index++) {
+    const char = template[index]!;
+    PIPES_PLACEHOLDER.lastIndex = index;
+    const match = char === '<' ? PIPES_PLACEHOLDER.exec(template) : null;
+    if (match) {
+      if (inString) quoted.push(match[1]!);
+      probe += inString ? '' : 'null';
+      index += match[0].length - 1;
+      continue;
+    }
+    if (inString && char === '\\') {
+      probe += char + (template[index + 1] ?? '');
+      index++;
+      continue;
+    }
+    if (char === '"') inString = !inString;
+    probe += char;
+  }
+  try {
+    const parsed: unknown = JSON.parse(probe);
+    return isJsonObject(parsed as Json) ? quoted : [];
+  } catch {
+    return [];
+  }
+}
+
+/** What a quoted Pipes placeholder would mangle, or undefined when it may well be a string. */
+function objectOrArray(placeholder: string): string | undefined {
+  if (placeholder === 'aws.pipes.event.json') return 'the event as JSON';
+  if (placeholder.endsWith('.M')) return 'a DynamoDB map';
+  if (placeholder.endsWith('.L')) return 'a DynamoDB list';
+  return undefined;
+}
+
+function checkPipeInputTemplates(id: string, properties: JsonObject): Finding[] {
+  const findings: Finding[] = [];
+  for (const parameters of ['EnrichmentParameters', 'TargetParameters'] as const) {
+    const holder = properties[parameters];
+    const template = isJsonObject(holder) ? holder.InputTemplate : undefined;
+    if (typeof template !== 'string') continue;
+    for (const placeholder of new Set(quotedPipesPlaceholders(template))) {
+      const what = objectOrArray(placeholder);
+      if (what === undefined) continue;
+      findings.push({
+        severity: 'error',
+        where: `Resources.${id}.Properties.${parameters}.InputTemplate`,
+        message: `<${placeholder}> (${what}) stands inside a JSON string: Pipes removes its internal quotes, so the target gets mangled text instead of the value. Take the quotes off it`,
+        check: 'input-transformers',
+      });
+    }
+  }
+  return findings;
+}
+
 /** Check 3e. */
 export function checkInputTransformers(context: CheckContext): Finding[] {
   const findings: Finding[] = [];
+  for (const [id, resource] of Object.entries(context.transformed.Resources)) {
+    if (resource.Type === 'AWS::Pipes::Pipe') findings.push(...checkPipeInputTemplates(id, resource.Properties ?? {}));
+  }
   for (const [id, resource] of Object.entries(context.transformed.Resources)) {
     if (resource.Type !== 'AWS::Events::Rule') continue;
     const properties = resource.Properties ?? {};
