@@ -49,7 +49,7 @@
  */
 import type { Json } from '../../template/parse.js';
 import { compilePattern } from '../events/pattern.js';
-import { shapeTargetInput } from '../events/input.js';
+import { shapeTargetInput, valueAtJsonPath } from '../events/input.js';
 import type { HttpParameters } from '../events/api-destinations.js';
 import type { LambdaInvoker } from '../lambda/runtime.js';
 import { resourceName } from '../cfn-properties.js';
@@ -399,7 +399,7 @@ type PipeResourceVariables = Record<'aws.pipes.pipe-arn' | 'aws.pipes.pipe-name'
  * for what is not a Pipes path.
  */
 function pipePathValue(root: unknown, path: string): unknown {
-  if (!path.startsWith('$')) throw new PipeError(`${JSON.stringify(path)} is not a JSON path`);
+  if (!path.includes('*')) return valueAtJsonPath(root, path); // the rules' JSONPath subset, which holds these
   let nodes: unknown[] = [root];
   let wildcard = false;
   for (let index = 1; index < path.length;) {
