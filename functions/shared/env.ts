@@ -27,3 +27,34 @@ export function requireIntegerEnv(name: string): number {
   }
   return Number(value);
 }
+
+/** Returns the environment variable `name`, trimmed; undefined when it is unset or blank (a setting that is off). */
+export function optionalEnv(name: string): string | undefined {
+  const value = process.env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** The range {@link optionalNumberEnv} accepts. */
+export interface NumberRange {
+  min: number;
+  max: number;
+  /** Whole numbers only. */
+  integer?: boolean;
+}
+
+/**
+ * Returns the environment variable `name` as a number in `range`, or `fallback` when it is unset
+ * or blank.
+ *
+ * @throws ConfigurationError when it is set to anything else, naming the variable and the range.
+ */
+export function optionalNumberEnv(name: string, fallback: number, range: NumberRange): number {
+  const value = optionalEnv(name);
+  if (value === undefined) return fallback;
+  const number = /^[-+]?(\d+\.?\d*|\.\d+)$/.test(value) ? Number(value) : Number.NaN;
+  const kind = range.integer ? 'an integer' : 'a number';
+  if (!(number >= range.min && number <= range.max) || (range.integer && !Number.isInteger(number))) {
+    throw new ConfigurationError(`Environment variable ${name} must be ${kind} from ${range.min} to ${range.max}, got "${value}"`);
+  }
+  return number;
+}

@@ -32,3 +32,8 @@ export class CloudFormationResponseError extends Error {
 export class DeadlineExceededError extends Error {
   override name = 'DeadlineExceededError';
 }
+
+/** A failure the stand-in payment provider injects on purpose (fault injection). */
+export class InjectedFaultError extends Error {
+  override name = 'InjectedFaultError';
+}

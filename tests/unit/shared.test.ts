@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { requireEnv, requireIntegerEnv } from '../../functions/shared/env.js';
+import { optionalNumberEnv, requireEnv, requireIntegerEnv } from '../../functions/shared/env.js';
 import { ConfigurationError, InvalidInputError } from '../../functions/shared/errors.js';
 import { getHeader } from '../../functions/shared/http.js';
 import { inventoryKey } from '../../functions/shared/keys.js';
@@ -29,6 +29,21 @@ describe('shared configuration', () => {
     // Act / Assess
     expect(requireIntegerEnv('WIMS_TEST_NUMBER')).toBe(100);
     expect(() => requireIntegerEnv('WIMS_TEST_WORD')).toThrow(/WIMS_TEST_WORD must be a non-negative integer/);
+  });
+
+  it('reads an optional number setting within its range, its fallback when unset or blank, and refuses anything else', () => {
+    // Prepare
+    delete process.env.WIMS_TEST_UNSET;
+    Object.assign(process.env, { WIMS_TEST_BLANK: ' ', WIMS_TEST_SHARE: '0.25', WIMS_TEST_WORD: 'a hundred', WIMS_TEST_NUMBER: '100' });
+    const share = { min: 0, max: 1 };
+
+    // Act / Assess
+    expect(optionalNumberEnv('WIMS_TEST_UNSET', 0.5, share)).toBe(0.5);
+    expect(optionalNumberEnv('WIMS_TEST_BLANK', 0.5, share)).toBe(0.5);
+    expect(optionalNumberEnv('WIMS_TEST_SHARE', 0, share)).toBe(0.25);
+    expect(() => optionalNumberEnv('WIMS_TEST_WORD', 0, share)).toThrow(new ConfigurationError('Environment variable WIMS_TEST_WORD must be a number from 0 to 1, got "a hundred"'));
+    expect(() => optionalNumberEnv('WIMS_TEST_NUMBER', 0, share)).toThrow(/WIMS_TEST_NUMBER must be a number from 0 to 1/);
+    expect(() => optionalNumberEnv('WIMS_TEST_SHARE', 0, { min: 0, max: 10, integer: true })).toThrow(/WIMS_TEST_SHARE must be an integer from 0 to 10/);
   });
 
   it('fails a function at load when its configuration is missing, through the package.json import map', async () => {
