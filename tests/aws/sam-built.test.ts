@@ -62,6 +62,7 @@ const EXPECTED: Record<string, (payload: unknown) => void> = {
   'payments-provider': (payload) => expect(payload).toMatchObject({ statusCode: 201 }),
   'payment-webhook': (payload) => expect(payload).toMatchObject({ statusCode: 401 }),
   'seed-inventory': (payload) => expect(payload).toMatchObject({ Status: 'SUCCESS' }),
+  'reconciler-clock': (payload) => expect(payload).toEqual({ nowMs: expect.stringMatching(/^\d+$/), cutoffMs: expect.stringMatching(/^\d+$/) }),
 };
 
 /** The fields of a sample event this test fills in or reads (those of a custom resource request). */

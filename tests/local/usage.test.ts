@@ -79,9 +79,11 @@ describe('usage', () => {
     expect(usage.apiGateway).toEqual({ restRequests: 3, byApi: { OrdersApi: 2, PaymentsProviderApi: 1 } });
 
     // WimsTable, as DynamoDB Local meters it: the order's PutItem 1 + its ByCustomerNewest entry 1
-    // (orders carry no entityType, so no ByEntityType entry) = 2; ReserveStock's TransactWriteItems 4;
-    // the webhook's UpdateItem (PAID) 1 + index 1 (paymentStatus is projected) = 2; the fulfillment
-    // workflow's UpdateItem (READY) 1 + index 1 (status is projected) = 2. AWS bills the transaction
+    // + its OpenOrders entry 1 (orders carry no entityType, so no ByEntityType entry) = 3;
+    // ReserveStock's TransactWriteItems 4 (OpenOrders is KEYS_ONLY and its keys do not change, so no
+    // entry); the webhook's UpdateItem (PAID) 1 + ByCustomerNewest 1 (paymentStatus is projected) = 2;
+    // the fulfillment workflow's UpdateItem (READY) 1 + ByCustomerNewest 1 (status is projected) + the
+    // OpenOrders entry's removal 1 = 3. AWS bills the transaction
     // 8: doubled, the stock item 1 + its ByEntityType entry 1 (the sparse index projects ALL) + the
     // order 1 + its ByCustomerNewest entry 1. DynamoDB Local reports 4 for it once the table has two
     // indexes (6 with one), so this meter undercounts a reservation by 4 units.
@@ -89,10 +91,10 @@ describe('usage', () => {
     // ProviderLedgerTable: the charge. Reads: the payments enrichment's eventually consistent
     // GetItem of the price, half a unit.
     expect(usage.dynamodb).toMatchObject({
-      writeRequestUnits: 13,
+      writeRequestUnits: 15,
       readRequestUnits: 0.5,
       byTable: {
-        WimsTable: { writeRequestUnits: 10, readRequestUnits: 0.5 },
+        WimsTable: { writeRequestUnits: 12, readRequestUnits: 0.5 },
         IdempotencyTable: { writeRequestUnits: 2, readRequestUnits: 0 },
         ProviderLedgerTable: { writeRequestUnits: 1, readRequestUnits: 0 },
       },
@@ -123,6 +125,7 @@ describe('usage', () => {
       PaymentWebhookFunction: 1,
       PaymentFailedFunction: 0,
       SeedInventoryFunction: 0,
+      ReconcilerClockFunction: 0,
     });
     expect(usage.lambda.gbSeconds.x86_64).toBe(0);
     expect(usage.lambda.gbSeconds.arm64).toBeGreaterThan(0);

@@ -69,6 +69,9 @@ describe('POST /orders → DynamoDB PutItem', () => {
         quantity: { N: '3' },
         status: { S: 'PENDING' },
         createdAt: { N: String(CONTEXT.requestTimeEpoch) },
+        // The OpenOrders index: shard = the request time mod 4, opened at the request time.
+        openShard: { S: `OPEN#${CONTEXT.requestTimeEpoch % 4}` },
+        openSince: { N: String(CONTEXT.requestTimeEpoch) },
       },
     });
   });
