@@ -1,6 +1,6 @@
 /**
  * The reconciler, end to end through the local runtime: orders left non-terminal (a lost change
- * event, a lost payment message, a payment that never completes) are found through the sparse
+ * event, a lost or dead-lettered payment message, a payment that never completes) are found through the sparse
  * OpenOrders index when the schedule fires, re-driven idempotently, and failed with their stock
  * released once their attempts run out; terminal orders leave the index.
  */
@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import {
-  CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand, SQSClient,
+  CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient,
 } from '@aws-sdk/client-sqs';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { startLocalStack, type LocalStack } from '../../../local/runtime.js';
@@ -177,6 +177,31 @@ describe('the reconciler', () => {
     expect(await openOrderKeys()).not.toContain(keyOf(ready));
   }, 90_000);
 
+  it('pays an order whose payment was dead-lettered once the provider is back, charging it once', async () => {
+    // Prepare: the payment exhausts its receives (moved to the dead-letter queue, as SQS does) and PaymentFailedFunction marks it.
+    const before = await stock();
+    await pipe('PaymentsPipe').stop();
+    const orderId = await postOrder('rec-dead-lettered');
+    await waitForOrder('rec-dead-lettered', (order) => order.status === 'RESERVED' && order.paymentStatus === 'QUEUED', 'the order reserved');
+    const payment = await waitUntil(async () => {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.outputs.PaymentsQueueUrl, WaitTimeSeconds: 1 }));
+      return Messages[0];
+    }, { timeoutMs: 10_000, description: 'the payment message' });
+    await sqs.send(new SendMessageCommand({ QueueUrl: stack.outputs.PaymentsDeadLetterQueueUrl, MessageBody: payment.Body }));
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: stack.outputs.PaymentsQueueUrl, ReceiptHandle: payment.ReceiptHandle }));
+    await waitForOrder('rec-dead-lettered', (order) => order.paymentStatus === 'FAILED', 'the payment marked FAILED');
+    await pipe('PaymentsPipe').start();
+
+    // Act
+    await fireReconciler();
+
+    // Assess
+    const ready = await waitForOrder('rec-dead-lettered', (order) => order.status === 'READY_FOR_FULFILLMENT', 'the order ready for fulfillment');
+    expect(ready).toMatchObject({ orderId, paymentStatus: 'PAID', reconcileAttempts: 1 });
+    expect(await charges(orderId)).toBe(1);
+    expect(await stock()).toBe(before - 3);
+  }, 90_000);
+
   it(`fails an order after ${MAX_ATTEMPTS} re-drives, releases its stock once, tells the customer and takes it out of the index`, async () => {
     // Prepare: customer notifications to a queue; payments never reach the provider.
     const { QueueUrl: notifications } = await sqs.send(new CreateQueueCommand({ QueueName: 'reconciler-customer-notifications' }));
@@ -234,8 +259,8 @@ describe('the reconciler', () => {
 
     // Assess
     const open = await openOrderKeys();
-    const terminal = await Promise.all(['rec-pending', 'rec-queued', 'rec-stuck'].map(async (customerId) => (await orderOf(customerId))!));
-    expect(terminal.map((order) => order.status)).toEqual(['READY_FOR_FULFILLMENT', 'READY_FOR_FULFILLMENT', 'FAILED']);
+    const terminal = await Promise.all(['rec-pending', 'rec-queued', 'rec-dead-lettered', 'rec-stuck'].map(async (customerId) => (await orderOf(customerId))!));
+    expect(terminal.map((order) => order.status)).toEqual(['READY_FOR_FULFILLMENT', 'READY_FOR_FULFILLMENT', 'READY_FOR_FULFILLMENT', 'FAILED']);
     for (const order of [backordered, ...terminal]) {
       expect(open).not.toContain(keyOf(order));
       expect(order.openShard).toBeUndefined();
