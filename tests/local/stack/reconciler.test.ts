@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import {
   CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -251,6 +251,28 @@ describe('the reconciler', () => {
     await sqs.send(new PurgeQueueCommand({ QueueUrl: stack.outputs.PaymentsQueueUrl }));
   }, 120_000);
 
+  it('fails a PENDING order no re-drive can carry, without failing the run for the others', async () => {
+    // Prepare: an open order written past the API, its quantity not a number, beside an ordinary lost one.
+    const malformed = { pk: 'CUSTOMER#rec-malformed', sk: 'ORDER#malformed-1' };
+    await documents.send(new PutCommand({ TableName: table, Item: {
+      ...malformed, orderId: 'malformed-1', customerId: 'rec-malformed', status: 'PENDING', quantity: 'many', sku: 'MACGUFFIN-LX',
+      createdAt: Date.now(), openShard: 'OPEN#0', openSince: Date.now(),
+    } }));
+    await pipe('CdcPipe').stop();
+    const orderId = await postOrder('rec-beside-malformed');
+    await pipe('CdcPipe').start();
+    await waitForOrder('rec-beside-malformed', (order) => order.status === 'PENDING', 'the ordinary order stored');
+
+    // Act
+    await fireReconciler();
+
+    // Assess
+    expect(await orderOf('rec-malformed')).toMatchObject({ status: 'FAILED', failureReason: 'Unprocessable', reconcileAttempts: 1 });
+    expect(await openOrderKeys()).not.toContain(`${malformed.pk}|${malformed.sk}`);
+    // The run went on past the malformed order: the ordinary one is reserved (PaymentsPipe stays stopped since the test above).
+    await waitForOrder('rec-beside-malformed', (order) => order.orderId === orderId && order.status === 'RESERVED', 'the ordinary order reserved');
+  }, 90_000);
+
   it('never lists a terminal order in the index', async () => {
     // Prepare / Act: a backordered order (a SKU without stock); the orders above are READY_FOR_FULFILLMENT and FAILED.
     await postOrder('rec-backordered', { sku: 'NOSUCH-SKU' });
@@ -259,8 +281,8 @@ describe('the reconciler', () => {
 
     // Assess
     const open = await openOrderKeys();
-    const terminal = await Promise.all(['rec-pending', 'rec-queued', 'rec-dead-lettered', 'rec-stuck'].map(async (customerId) => (await orderOf(customerId))!));
-    expect(terminal.map((order) => order.status)).toEqual(['READY_FOR_FULFILLMENT', 'READY_FOR_FULFILLMENT', 'READY_FOR_FULFILLMENT', 'FAILED']);
+    const terminal = await Promise.all(['rec-pending', 'rec-queued', 'rec-dead-lettered', 'rec-stuck', 'rec-malformed'].map(async (customerId) => (await orderOf(customerId))!));
+    expect(terminal.map((order) => order.status)).toEqual(['READY_FOR_FULFILLMENT', 'READY_FOR_FULFILLMENT', 'READY_FOR_FULFILLMENT', 'FAILED', 'FAILED']);
     for (const order of [backordered, ...terminal]) {
       expect(open).not.toContain(keyOf(order));
       expect(order.openShard).toBeUndefined();
