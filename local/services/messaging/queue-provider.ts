@@ -10,9 +10,11 @@
  *
  * DURABILITY: queues and their messages are fauxqs's, in `<stateDir>/messaging/fauxqs.db` (see
  * ./engine.ts: committed before each answer, synchronous FULL, so they survive a SIGKILL and a
- * power loss); a restart creates no queue twice and keeps what they hold.
+ * power loss); a restart creates no queue twice and keeps what they hold. A kept queue whose
+ * attributes were changed since (SetQueueAttributes) gets the template's again, as a deploy of the
+ * template would set them.
  */
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Json } from '../../template/parse.js';
 import type { DeployedResource, ResolvedResource, ResourceProvider, RuntimeContext } from '../provider.js';
 import { localClientConfig } from '../../net.js';
@@ -66,6 +68,18 @@ function queueAttributes(resource: ResolvedResource): Record<string, string> {
   return attributes;
 }
 
+/** Sets a kept queue's attributes back to the template's (FifoQueue cannot change, and is the same by its name). */
+async function keepQueue(
+  client: SQSClient, queueName: string, attributes: Record<string, string>, context: RuntimeContext, resource: ResolvedResource,
+): Promise<{ QueueUrl: string }> {
+  const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: queueName }));
+  if (QueueUrl === undefined) throw new Error(`${resource.logicalId} (AWS::SQS::Queue): fauxqs returned no URL for ${queueName}`);
+  const { FifoQueue: _fifo, ...settable } = attributes;
+  await client.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: settable }));
+  context.log('sqs', `${resource.logicalId}: kept queue ${queueName} had other attributes; set back to the template's`);
+  return { QueueUrl };
+}
+
 /** The `AWS::SQS::Queue` provider for the embedded fauxqs. */
 export function createQueueProvider(messaging: Pick<Messaging, 'endpoint'>): ResourceProvider {
   return {
@@ -77,7 +91,9 @@ export function createQueueProvider(messaging: Pick<Messaging, 'endpoint'>): Res
       const client = new SQSClient(localClientConfig(messaging.endpoint, context.region));
       try {
         const { QueueUrl: queueUrl } = await client.send(new CreateQueueCommand({ QueueName: queueName, Attributes: attributes }))
-          .catch((error: Error) => {
+          .catch(async (error: Error) => {
+            // A queue kept from an earlier run whose attributes were changed since: the template's apply, as a deploy applies them.
+            if (/QueueAlreadyExists|QueueNameExists/.test(error.name)) return keepQueue(client, queueName, attributes, context, resource);
             throw new Error(`${resource.logicalId} (AWS::SQS::Queue): CreateQueue ${queueName} failed: ${error.message}`, { cause: error });
           });
         const { Attributes: created } = await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));

@@ -7,6 +7,7 @@ import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
+  SetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -92,6 +93,24 @@ describe('SQS and SNS on fauxqs', () => {
       return Messages?.[0];
     }, { description: `a message on ${queueUrl}` });
   }
+
+  it("keeps a queue of an earlier run whose attributes changed since, with the template's attributes again", async () => {
+    // Prepare: the queue exists, and an operator changed its visibility timeout.
+    const first = await queues().create(resource('Kept', 'AWS::SQS::Queue', { QueueName: 'kept', VisibilityTimeout: 300 }), context());
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: first.physicalId, Attributes: { VisibilityTimeout: '5' } }));
+    const logged: string[] = [];
+
+    // Act
+    const again = await queues().create(resource('Kept', 'AWS::SQS::Queue', { QueueName: 'kept', VisibilityTimeout: 300 }), {
+      ...context(), log: (_component, message) => void logged.push(message),
+    });
+
+    // Assess
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: again.physicalId, AttributeNames: ['VisibilityTimeout'] }));
+    expect(again.physicalId).toBe(first.physicalId);
+    expect(Attributes?.VisibilityTimeout).toBe('300');
+    expect(logged).toEqual(["Kept: kept queue kept had other attributes; set back to the template's"]);
+  });
 
   it('creates queues with CloudFormation attributes and moves a message to the DLQ after maxReceiveCount receives', async () => {
     const dlq = await queues().create(resource('OrdersDlq', 'AWS::SQS::Queue', { MessageRetentionPeriod: 1209600 }), context());
