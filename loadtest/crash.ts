@@ -5,8 +5,8 @@
  * OOM kill or a closed laptop would, then, after a downtime, starts `wims up` again on the same
  * state and waits until every order is terminal. Printed per run: accepted orders, where the kill fell, how many are
  * stranded (accepted but missing, or not terminal: an order written whose 202 the kill cut off
- * counts too), the stock decrement against the reserved quantities, and orders charged more
- * than once.
+ * counts too), the stock decrement against the reserved quantities, orders charged more
+ * than once, and FulfillmentQueue messages beyond one per order.
  *
  *   npm run crash                              5 runs of 120 orders from 10 clients
  *   npm run crash -- --runs 20 --orders 200 --clients 10
@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { localClientConfig } from '../local/net.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -56,10 +57,12 @@ export interface CrashResult {
   reservedQuantity: number;
   stockDecrement: number;
   doubleCharges: number;
+  /** FulfillmentQueue messages beyond one per order. */
+  duplicateFulfillmentMessages: number;
   settleSeconds: number;
 }
 
-interface Runtime { child: ChildProcess; api: string; dynamodb: string; table: string; ledger: string }
+interface Runtime { child: ChildProcess; api: string; dynamodb: string; sqs: string; table: string; ledger: string; fulfillmentQueue: string }
 
 /** The runtimes started and not yet exited: their groups are detached, so an interrupted run must stop them itself. */
 const liveRuntimes = new Set<ChildProcess>();
@@ -84,15 +87,17 @@ async function startRuntime(stateDir: string): Promise<Runtime> {
     child.once('exit', (code) => fail(new Error(`wims up exited with ${code} before it was ready:\n${output}`)));
   });
   const state = JSON.parse(readFileSync(join(stateDir, 'runtime.json'), 'utf8')) as {
-    endpoints: { dynamodb: string; apis: Array<{ logicalId: string; url: string }> };
+    endpoints: { dynamodb: string; sqs: string; apis: Array<{ logicalId: string; url: string }> };
     outputs: Record<string, string>;
   };
   return {
     child,
     api: state.endpoints.apis.find((api) => api.logicalId === 'OrdersApi')!.url,
     dynamodb: state.endpoints.dynamodb,
+    sqs: state.endpoints.sqs,
     table: state.outputs.TableName!,
     ledger: state.outputs.ProviderLedgerTableName!,
+    fulfillmentQueue: state.outputs.FulfillmentQueueUrl!,
   };
 }
 
@@ -128,6 +133,24 @@ async function sendOrders(api: string, options: CrashOptions, onAccepted: (count
   };
   await Promise.all(Array.from({ length: options.clients }, client));
   return accepted;
+}
+
+/** Messages on the runtime's FulfillmentQueue beyond one per value of `key` in their bodies (they are received and left to expire back). */
+async function duplicateMessages(runtime: Runtime, key: string): Promise<number> {
+  const sqs = new SQSClient(localClientConfig(runtime.sqs, 'us-east-1'));
+  const values: string[] = [];
+  try {
+    for (let empty = 0; empty < 2;) {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({
+        QueueUrl: runtime.fulfillmentQueue, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 900,
+      }));
+      empty = Messages.length === 0 ? empty + 1 : 0;
+      values.push(...Messages.map((message) => String((JSON.parse(message.Body ?? '{}') as Record<string, unknown>)[key])));
+    }
+  } finally {
+    sqs.destroy();
+  }
+  return values.length - new Set(values).size;
 }
 
 /** One crash and recovery. */
@@ -195,6 +218,7 @@ export async function crashRun(options: CrashOptions): Promise<CrashResult> {
         reservedQuantity,
         stockDecrement: seeded - Number(stock?.quantity),
         doubleCharges: [...charges.values()].filter((count) => count > 1).length,
+        duplicateFulfillmentMessages: await duplicateMessages(runtime, 'orderId'),
         settleSeconds,
       };
     } finally {
@@ -220,15 +244,16 @@ async function main(): Promise<void> {
   const runs = Number(values.runs);
   const options = { orders: Number(values.orders), clients: Number(values.clients), downtimeMs: Number(values.downtime) * 1000, settleTimeoutMs: 420_000 };
   console.log(`${runs} runs of ${options.orders} orders from ${options.clients} clients, down ${values.downtime} s after each kill`);
-  console.log('run | accepted | killed after | stranded | stock decrement / reserved | double charges | settled in | statuses');
+  console.log('run | accepted | killed after | stranded | stock decrement / reserved | double charges | duplicate hand-offs | settled in | statuses');
   let failed = 0;
   for (let run = 1; run <= runs; run++) {
     const result = await crashRun(options);
-    const ok = result.stranded === 0 && result.stockDecrement === result.reservedQuantity && result.doubleCharges === 0;
+    const ok = result.stranded === 0 && result.stockDecrement === result.reservedQuantity
+      && result.doubleCharges === 0 && result.duplicateFulfillmentMessages === 0;
     if (!ok) failed++;
     console.log([
       run, result.accepted, result.killedAfter, result.stranded, `${result.stockDecrement} / ${result.reservedQuantity}`,
-      result.doubleCharges, `${result.settleSeconds.toFixed(0)} s`, JSON.stringify(result.byStatus),
+      result.doubleCharges, result.duplicateFulfillmentMessages, `${result.settleSeconds.toFixed(0)} s`, JSON.stringify(result.byStatus),
     ].join(' | '));
   }
   console.log(`${runs - failed} of ${runs} runs lost nothing and counted nothing twice`);

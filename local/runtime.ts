@@ -91,6 +91,8 @@ export interface LocalStack {
   usage(): UsageReport;
   /** This Node process and the DynamoDB Local Java process, e.g. for sampling memory. */
   processIds(): number[];
+  /** The DynamoDB Local process behind the metering proxy: a new one on this port and state folder takes its place (the chaos suite restarts it). */
+  dynamodbEngine: { port: number; pid: number };
   stop(): Promise<void>;
 }
 
@@ -246,6 +248,7 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
       notEmulated,
       usage: () => usageMeter.usage(),
       processIds: () => [process.pid, dynamodb.pid],
+      dynamodbEngine: { port: dynamodb.port, pid: dynamodb.pid },
       stop,
     };
     return stack;

@@ -85,4 +85,15 @@ describe('wims schedule fire', () => {
     expect(firedRule.stdout.trim()).toBe('fired HourlyRule');
     expect('stderr' in refused && refused.stderr).toContain('Ticks is not a schedule of this template (schedules: NightlySchedule, HourlyRule)');
   }, 60_000);
+
+  it("runs the template's reconciler at once", async () => {
+    // Prepare
+    await startUp();
+
+    // Act
+    const fired = await wims('schedule', 'fire', 'ReconcilerSchedule');
+
+    // Assess: the schedule started the reconciler (StartExecution accepted, as Scheduler reports it).
+    expect(fired.stdout.trim()).toBe('fired ReconcilerSchedule');
+  }, 60_000);
 });

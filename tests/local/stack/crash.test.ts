@@ -21,5 +21,6 @@ describe('a SIGKILL of the whole runtime, then a restart', () => {
     expect(result.stranded).toBe(0);
     expect(result.stockDecrement).toBe(result.reservedQuantity);
     expect(result.doubleCharges).toBe(0);
+    expect(result.duplicateFulfillmentMessages).toBe(0);
   }, SETTLE_MS + 120_000);
 });
