@@ -54,7 +54,7 @@ describe('wims up', () => {
     expect(lines.filter((line) => line.includes('not emulated:'))).toHaveLength(1);
     expect(lines.join('\n')).toMatch(/API OrdersApi +http:\/\/127\.0\.0\.1:\d+/);
     expect(lines.join('\n')).toContain('E-mail outbox');
-    expect(lines.join('\n')).toContain('RoleArn (OrdersStateMachine, FulfillmentStateMachine)');
+    expect(lines.join('\n')).toContain('RoleArn (OrdersStateMachine, FulfillmentStateMachine, ReconcilerStateMachine)');
     expect(lines.join('\n')).not.toMatch(/Description|Tags/);
   }, 60_000);
 
