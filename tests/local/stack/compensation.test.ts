@@ -4,13 +4,14 @@
  * one transaction, tells the customer, and a redelivered order event releases nothing twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { startLocalStack, type LocalStack } from '../../../local/runtime.js';
+import type { LocalStack } from '../../../local/runtime.js';
+import { startTestStack, type TestStack } from '../../helpers/stack.js';
 import { localClientConfig, waitUntil } from '../../../local/net.js';
 
+let running: TestStack;
 let stack: LocalStack;
 let api: string;
 let documents: DynamoDBDocumentClient;
@@ -32,18 +33,11 @@ async function orderOf(customerId: string): Promise<Record<string, unknown> | un
 }
 
 beforeAll(async () => {
-  stack = await startLocalStack({ inMemory: true, apiPort: 0, stackName: 'wims-compensation' });
-  api = stack.endpoints.apis.find((entry) => entry.logicalId === 'OrdersApi')!.url;
-  table = stack.outputs.TableName!;
-  documents = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(stack.endpoints.dynamodb, 'us-east-1')));
-  sqs = new SQSClient(localClientConfig(stack.endpoints.sqs, 'us-east-1'));
+  running = await startTestStack({ stackName: 'wims-compensation' });
+  ({ stack, api, table, documents, sqs } = running);
 }, 120_000);
 
-afterAll(async () => {
-  documents?.destroy();
-  sqs?.destroy();
-  await stack?.stop();
-}, 60_000);
+afterAll(() => running?.stop(), 60_000);
 
 describe('a failure after the reservation', () => {
   it('releases the stock once, fails the order with its reason, tells the customer, and a redelivery releases nothing', async () => {

@@ -3,14 +3,15 @@
  * real HTTP and real SDK clients, as a user or the load test would.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ReceiveMessageCommand, SQSClient, CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { startLocalStack, type LocalStack } from '../../../local/runtime.js';
+import type { LocalStack } from '../../../local/runtime.js';
+import { startTestStack, type TestStack } from '../../helpers/stack.js';
 import { localClientConfig, waitUntil } from '../../../local/net.js';
 import { readOutbox } from '../../../local/services/messaging/topic-provider.js';
 
+let running: TestStack;
 let stack: LocalStack;
 let api: string;
 let documents: DynamoDBDocumentClient;
@@ -65,18 +66,11 @@ async function orderCount(): Promise<number> {
 }
 
 beforeAll(async () => {
-  stack = await startLocalStack({ inMemory: true, apiPort: 0, stackName: 'wims-e2e' });
-  api = stack.endpoints.apis.find((entry) => entry.logicalId === 'OrdersApi')!.url;
-  table = stack.outputs.TableName!;
-  documents = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(stack.endpoints.dynamodb, 'us-east-1')));
-  sqs = new SQSClient(localClientConfig(stack.endpoints.sqs, 'us-east-1'));
+  running = await startTestStack({ stackName: 'wims-e2e' });
+  ({ stack, api, table, documents, sqs } = running);
 }, 120_000);
 
-afterAll(async () => {
-  documents?.destroy();
-  sqs?.destroy();
-  await stack?.stop();
-}, 60_000);
+afterAll(() => running?.stop(), 60_000);
 
 describe('an order', () => {
   it('goes PENDING → RESERVED → PAID → READY_FOR_FULFILLMENT, once, and lands in the fulfillment queue', async () => {

@@ -4,29 +4,26 @@
  * API destination calls again with the same Idempotency-Key, so every order is still paid once.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { startLocalStack, type LocalStack } from '../../../local/runtime.js';
-import { localClientConfig, waitUntil } from '../../../local/net.js';
+import type { LocalStack } from '../../../local/runtime.js';
+import { startTestStack, type TestStack } from '../../helpers/stack.js';
+import { waitUntil } from '../../../local/net.js';
 
 const ORDERS = 10;
 
+let running: TestStack;
 let stack: LocalStack;
 let api: string;
 let documents: DynamoDBDocumentClient;
 let sqs: SQSClient;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    inMemory: true,
-    apiPort: 0,
+  running = await startTestStack({
     stackName: 'wims-provider-faults',
     parameterOverrides: { ProviderFaultFailureRate: '0.5', ProviderFaultFailurePoint: 'either' },
   });
-  api = stack.endpoints.apis.find((entry) => entry.logicalId === 'OrdersApi')!.url;
-  documents = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(stack.endpoints.dynamodb, 'us-east-1')));
-  sqs = new SQSClient(localClientConfig(stack.endpoints.sqs, 'us-east-1'));
+  ({ stack, api, documents, sqs } = running);
   // A failed call leaves the payment on PaymentsQueue until its visibility timeout (300 s), as
   // Pipes does with an SQS source: 1 s here so that the test is short. The receive budget is
   // raised from 10 to 30 so that no payment is dead-lettered by chance (at 50 %, one in 1024
@@ -37,11 +34,7 @@ beforeAll(async () => {
   await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: { VisibilityTimeout: '1', RedrivePolicy: JSON.stringify(redrive) } }));
 }, 120_000);
 
-afterAll(async () => {
-  documents?.destroy();
-  sqs?.destroy();
-  await stack?.stop();
-}, 60_000);
+afterAll(() => running?.stop(), 60_000);
 
 describe('a provider failing half its requests', () => {
   it('still gets every order to READY_FOR_FULFILLMENT, with exactly one ledger charge each', async () => {

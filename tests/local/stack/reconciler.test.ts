@@ -5,19 +5,20 @@
  * released once their attempts run out; terminal orders leave the index.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import {
   CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient,
 } from '@aws-sdk/client-sqs';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { startLocalStack, type LocalStack } from '../../../local/runtime.js';
+import type { LocalStack } from '../../../local/runtime.js';
+import { startTestStack, type TestStack } from '../../helpers/stack.js';
 import { localClientConfig, waitUntil } from '../../../local/net.js';
 
 const MAX_ATTEMPTS = 2;
 const STOCK_KEY = { pk: 'INVENTORY#MACGUFFIN', sk: 'MODEL#LX' };
 const SHARDS = ['OPEN#0', 'OPEN#1', 'OPEN#2', 'OPEN#3'];
 
+let running: TestStack;
 let stack: LocalStack;
 let api: string;
 let documents: DynamoDBDocumentClient;
@@ -97,24 +98,15 @@ async function losePayments(): Promise<number> {
 }
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    inMemory: true,
-    apiPort: 0,
+  running = await startTestStack({
     stackName: 'wims-reconciler',
     // Every open order is overdue at once; the schedule's own timer stays out of the way (the tests fire it).
     parameterOverrides: { ReconcileDeadlineSeconds: '0', ReconcileMaxAttempts: String(MAX_ATTEMPTS), ReconcileSchedule: 'rate(1 day)' },
   });
-  api = stack.endpoints.apis.find((entry) => entry.logicalId === 'OrdersApi')!.url;
-  table = stack.outputs.TableName!;
-  documents = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(stack.endpoints.dynamodb, 'us-east-1')));
-  sqs = new SQSClient(localClientConfig(stack.endpoints.sqs, 'us-east-1'));
+  ({ stack, api, table, documents, sqs } = running);
 }, 120_000);
 
-afterAll(async () => {
-  documents?.destroy();
-  sqs?.destroy();
-  await stack?.stop();
-}, 60_000);
+afterAll(() => running?.stop(), 60_000);
 
 describe('the reconciler', () => {
   it('re-drives an order left PENDING (its change event lost) to READY_FOR_FULFILLMENT, reserving and charging it once', async () => {
