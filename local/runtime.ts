@@ -9,7 +9,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { localClientConfig } from './net.js';
+import { LOOPBACK, freePort, localClientConfig } from './net.js';
 import { loadTemplate, type LoadedTemplate } from './template/loader.js';
 import { TemplateError } from './template/parse.js';
 import type { DeployedResource, ResourceProvider, RuntimeContext } from './services/provider.js';
@@ -128,19 +128,17 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
   };
 
   try {
-    // Both engines start at once; if one fails, the other must still be stopped.
-    const [dynamodbStart, messagingStart] = await Promise.allSettled([
-      startDynamoDbLocal({ stateDir }),
-      startMessaging({ region, accountId, stateDir }),
-    ]);
-    if (dynamodbStart.status === 'fulfilled') stopSteps.push(() => dynamodbStart.value.stop());
-    if (messagingStart.status === 'fulfilled') stopSteps.push(() => messagingStart.value.stop());
-    if (dynamodbStart.status === 'rejected') throw dynamodbStart.reason;
-    if (messagingStart.status === 'rejected') throw messagingStart.reason;
-    const dynamodb = dynamodbStart.value;
-    const messaging = messagingStart.value;
+    // DynamoDB Local's JVM is the slowest part of the start: the resources that need no table
+    // (queues, bundles, state machines, APIs) are created while it starts, and tables wait for it.
+    const dynamodbPort = await freePort();
+    const dynamodbStart = startDynamoDbLocal({ stateDir, port: dynamodbPort });
+    // A failed start is reported by the first table's creation (or below); never left unhandled.
+    dynamodbStart.catch(() => undefined);
+    stopSteps.push(() => dynamodbStart.then((engine) => engine.stop(), () => undefined));
+    const messaging = await startMessaging({ region, accountId, stateDir });
+    stopSteps.push(() => messaging.stop());
     // Every DynamoDB client goes through the metering proxy, so that every billable request is counted.
-    const meteredDynamodb = await startMeteringProxy(dynamodb.endpoint);
+    const meteredDynamodb = await startMeteringProxy(`http://${LOOPBACK}:${dynamodbPort}`);
     stopSteps.push(() => meteredDynamodb.stop());
 
     const logs = new LogStore(stateDir && join(stateDir, 'logs'));
@@ -197,7 +195,7 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
     const providers = new Map<string, ResourceProvider>();
     const register = (provider: ResourceProvider): void => void providers.set(provider.type, provider);
     [
-      createTableProvider(meteredDynamodb),
+      createTableProvider({ endpoint: meteredDynamodb.endpoint, ready: dynamodbStart }),
       ...messagingProviders(messaging, senders),
       createFunctionProvider(lambda, endpoints, options.prebuiltCode),
       createEventSourceMappingProvider(lambda, endpoints),
@@ -212,6 +210,7 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
     for (const type of template.customResourceTypes()) register(createCustomResourceProvider(type, lambda));
 
     const resources = await deployAll(template, providers, context);
+    const dynamodb = await dynamodbStart;
     await lambda.warmAll();
     // What the bus accepted while the stack was created, and what a previous run (stopped or killed) had not delivered.
     const resumed = events.startDeliveries(senders);

@@ -201,13 +201,17 @@ function drift(existing: TableDescription, wanted: CreateTableCommandInput): str
   return differences.length > 0 ? differences.join(', ') : undefined;
 }
 
-/** The `AWS::DynamoDB::Table` provider for the DynamoDB Local at `dynamodb.endpoint`. */
-export function createTableProvider(dynamodb: { endpoint: string }): ResourceProvider {
+/**
+ * The `AWS::DynamoDB::Table` provider for the DynamoDB Local at `dynamodb.endpoint`, which may
+ * still be starting: each creation waits for `dynamodb.ready` (and fails with its start's error).
+ */
+export function createTableProvider(dynamodb: { endpoint: string; ready?: Promise<unknown> }): ResourceProvider {
   return {
     type: 'AWS::DynamoDB::Table',
     async create(resource: ResolvedResource, context: RuntimeContext): Promise<DeployedResource> {
       checkProperties(resource, SUPPORTED, IGNORED, context);
       const input = createTableInput(resource, context.stackName);
+      await dynamodb.ready;
       const tableName = input.TableName;
       const ttlAttribute = new TableProperties(resource).ttlAttribute(resource.properties.TimeToLiveSpecification);
       const client = new DynamoDBClient(localClientConfig(dynamodb.endpoint, context.region));

@@ -3,10 +3,21 @@
  * `Metadata.BuildProperties` (EntryPoints, Format, Target, Minify, Sourcemap, OutExtension,
  * Banner, External, …) are passed to esbuild unchanged, so the local runtime, `npm run build` and
  * `sam build` produce the same artifact.
+ *
+ * Bundles are cached by content: a bundle is kept under the hash of its build options and of the
+ * content of every file esbuild read for it, and a start whose files are unchanged reuses it
+ * without running esbuild. esbuild's service process (about 300 MiB once it has bundled the AWS
+ * SDK) is stopped as soon as no bundling is in flight.
+ *
+ * LIMITATIONS: a file that would change how an import resolves without any input changing (a new
+ * `foo.ts` beside the `foo/index.ts` an import resolved to) is not noticed; `npm run build` or a
+ * changed input rebuilds.
  */
-import { existsSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
+import { build, stop, version as esbuildVersion, type BuildOptions } from 'esbuild';
 import { TemplateError, type Json } from '../../template/parse.js';
 
 /** The esbuild properties SAM understands (see "Building Node.js Lambda functions with esbuild"). */
@@ -35,18 +46,13 @@ function keyValues(entries: string[] | undefined): Record<string, string> {
 }
 
 /**
- * Bundles one function into `outDir` and returns the path of the module that holds its handler.
+ * Bundles one function (or finds its cached bundle) and returns the path of the module that holds its handler.
  *
  * @param codeUri the function's CodeUri, absolute
  * @param handler the function's Handler (`file.export`)
+ * @param outDir where to write the bundle; the content-addressed cache when absent
  */
-export async function bundleFunction(
-  logicalId: string,
-  metadata: Record<string, Json>,
-  codeUri: string,
-  handler: string,
-  outDir: string,
-): Promise<string> {
+export async function bundleFunction(logicalId: string, metadata: Record<string, Json>, codeUri: string, handler: string, outDir?: string): Promise<string> {
   if (metadata.BuildMethod !== 'esbuild') {
     throw new TemplateError(`Resources.${logicalId}.Metadata.BuildMethod: only esbuild builds are supported locally`);
   }
@@ -55,9 +61,8 @@ export async function bundleFunction(
     throw new TemplateError(`Resources.${logicalId}.Metadata.BuildProperties.EntryPoints: required`);
   }
   const outExtension = keyValues(properties.OutExtension);
-  await build({
+  const options: BuildOptions = {
     entryPoints: properties.EntryPoints.map((entry) => resolve(codeUri, entry)),
-    outdir: outDir,
     bundle: true,
     platform: 'node',
     format: properties.Format ?? 'cjs',
@@ -72,14 +77,74 @@ export async function bundleFunction(
     ...(properties.MainFields ? { mainFields: properties.MainFields } : {}),
     absWorkingDir: codeUri,
     logLevel: 'silent',
-  });
+  };
+  const bundleDir = outDir ?? (await cachedBuild(options));
+  if (outDir !== undefined) await bundle({ ...options, outdir: outDir });
   const file = handler.slice(0, handler.lastIndexOf('.'));
   const extension = outExtension['.js'] ?? '.js';
-  const bundlePath = join(outDir, `${file}${extension}`);
+  const bundlePath = join(bundleDir, `${file}${extension}`);
   if (!existsSync(bundlePath)) {
     throw new TemplateError(`Resources.${logicalId}.Properties.Handler: ${handler} names ${file}${extension}, which the build did not produce`);
   }
   return bundlePath;
+}
+
+/** Shared by every stack on this machine: entries are named by content, so runs never overwrite each other's. */
+const CACHE_DIR = join(tmpdir(), 'wims-bundles');
+let buildsInFlight = 0;
+
+/** The folder holding the bundle of `options`: a cached one when no input changed, else a new build. */
+async function cachedBuild(options: BuildOptions): Promise<string> {
+  const optionsKey = sha256(JSON.stringify({ esbuildVersion, options }));
+  const inputsFile = join(CACHE_DIR, `${optionsKey}.inputs.json`);
+  if (existsSync(inputsFile)) {
+    const cached = join(CACHE_DIR, `${optionsKey}-${inputsHash(JSON.parse(readFileSync(inputsFile, 'utf8')) as string[])}`);
+    if (existsSync(cached)) return cached;
+  }
+  const building = join(CACHE_DIR, `building-${randomUUID()}`);
+  const inputs = await bundle({ ...options, outdir: building });
+  const target = join(CACHE_DIR, `${optionsKey}-${inputsHash(inputs)}`);
+  try {
+    renameSync(building, target);
+  } catch (error) {
+    // Another stack built the same inputs meanwhile: its bundle is this one.
+    if (!existsSync(target)) throw error;
+    rmSync(building, { recursive: true, force: true });
+  }
+  const temporary = `${inputsFile}.${randomUUID()}`;
+  writeFileSync(temporary, JSON.stringify(inputs));
+  renameSync(temporary, inputsFile);
+  return target;
+}
+
+/** Runs esbuild; returns the absolute paths of the files it read. */
+async function bundle(options: BuildOptions): Promise<string[]> {
+  buildsInFlight++;
+  try {
+    const { metafile } = await build({ ...options, metafile: true });
+    return Object.keys(metafile.inputs).map((input) => resolve(String(options.absWorkingDir), input));
+  } finally {
+    // The service is started again by the next build; stopping it while one runs would fail that build.
+    if (--buildsInFlight === 0) await stop();
+  }
+}
+
+/** One hash of the files' paths and contents; a file that is gone makes a hash no build has. */
+function inputsHash(files: readonly string[]): string {
+  const hash = createHash('sha256');
+  for (const file of files) {
+    hash.update(file).update('\0');
+    try {
+      hash.update(readFileSync(file));
+    } catch {
+      hash.update(randomUUID());
+    }
+  }
+  return hash.digest('hex').slice(0, 32);
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
 }
 
 /** The extensions Lambda's Node.js runtime tries, in its order, for a handler's module (aws-lambda-nodejs-runtime-interface-client, UserFunction). */

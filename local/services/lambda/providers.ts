@@ -11,8 +11,6 @@
  * failed items of a ReportBatchItemFailures answer stay), so a SIGKILL during an invocation
  * leaves the messages on the queue, visible again after the restart: at least once, as on AWS.
  */
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import type { SQSRecord } from 'aws-lambda';
 import type { Json } from '../../template/parse.js';
 import { resourceName } from '../cfn-properties.js';
@@ -90,8 +88,7 @@ export function createFunctionProvider(runtime: LambdaRuntime, engines: EngineEn
       const handler = String(properties.Handler);
       const bundlePath = prebuiltCode
         ? builtHandlerModule(resource.logicalId, codeUri, handler)
-        : await bundleFunction(resource.logicalId, resource.metadata, codeUri, handler,
-          join(context.stateDir ?? join(tmpdir(), `wims-${process.pid}`), 'build', resource.logicalId));
+        : await bundleFunction(resource.logicalId, resource.metadata, codeUri, handler);
       const memoryMb = Number(properties.MemorySize ?? 128);
       const templateVariables = (properties.Environment?.Variables ?? {}) as Record<string, Json>;
       runtime.register({

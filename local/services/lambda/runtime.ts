@@ -64,6 +64,7 @@ class FunctionPool {
   readonly stats: FunctionStats;
   private readonly sandboxes: Sandbox[] = [];
   private readonly waiting: Array<(sandbox: Sandbox) => void> = [];
+  private warming: Promise<void> | undefined;
   private nextId = 1;
 
   constructor(
@@ -111,9 +112,12 @@ class FunctionPool {
     }
   }
 
-  /** Starts one sandbox ahead of the first invocation (a cold start paid at boot). */
-  async warm(): Promise<void> {
-    if (this.sandboxes.length === 0) this.release(await this.spawn());
+  /** Starts one sandbox ahead of the first invocation (a cold start paid at boot); once per pool. */
+  warm(): Promise<void> {
+    this.warming ??= (async () => {
+      if (this.sandboxes.length === 0) this.release(await this.spawn());
+    })();
+    return this.warming;
   }
 
   async stop(): Promise<void> {
@@ -121,6 +125,8 @@ class FunctionPool {
   }
 
   private async acquire(): Promise<Sandbox> {
+    // The first invocation takes the sandbox being warmed rather than starting a second one.
+    await this.warming?.catch(() => undefined);
     const idle = this.sandboxes.find((sandbox) => !sandbox.busy);
     if (idle) {
       idle.busy = true;
@@ -250,9 +256,11 @@ export class LambdaRuntime {
     const pool = new FunctionPool(config, this.logs, this.workerUrl);
     this.pools.set(config.name, pool);
     this.pools.set(config.arn, pool);
+    // Warmed while the rest of the stack is created; a failure to load is reported by warmAll().
+    pool.warm().catch(() => undefined);
   }
 
-  /** Starts one sandbox per function, so the first events do not pay the cold start. */
+  /** Waits for one warm sandbox per function (started at registration), so the first events do not pay the cold start. */
   async warmAll(): Promise<void> {
     await Promise.all([...new Set(this.pools.values())].map((pool) => pool.warm()));
   }
