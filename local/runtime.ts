@@ -204,7 +204,7 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
       ...eventsProviders(events),
       ...schedulerProviders(scheduler),
       ...createApiGatewayProviders(apiGateway),
-      createPipeProvider({ dynamodbEndpoint: meteredDynamodb.endpoint, sqsEndpoint: messaging.endpoint, lambda, senders }, pipes),
+      createPipeProvider({ dynamodbEndpoint: meteredDynamodb.endpoint, tableWrites: meteredDynamodb, sqsEndpoint: messaging.endpoint, lambda, senders }, pipes),
       ...passiveProviders,
     ].forEach(register);
     for (const type of template.customResourceTypes()) register(createCustomResourceProvider(type, lambda));

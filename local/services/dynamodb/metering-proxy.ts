@@ -41,8 +41,14 @@ export interface DynamoDbUsage extends TableUnits {
   streamsEmptyReadRequests: number;
 }
 
+/** Successful writes to tables, as the proxy sees them pass: what a stream reader waits for. */
+export interface TableWrites {
+  /** Calls `listener` after each successful write to `tableName`; returns the unsubscribe function. */
+  subscribe(tableName: string, listener: () => void): () => void;
+}
+
 /** A running proxy. */
-export interface MeteringProxy {
+export interface MeteringProxy extends TableWrites {
   /** `http://127.0.0.1:<port>`: give this to clients instead of DynamoDB Local's endpoint. */
   endpoint: string;
   usage(): DynamoDbUsage;
@@ -81,6 +87,13 @@ export async function startMeteringProxy(target: string): Promise<MeteringProxy>
     streamsReadRequests: 0, streamsEmptyReadRequests: 0,
   };
 
+  const writeListeners = new Map<string, Set<() => void>>();
+  const subscribe = (tableName: string, listener: () => void): (() => void) => {
+    const listeners = writeListeners.get(tableName) ?? new Set();
+    writeListeners.set(tableName, listeners.add(listener));
+    return () => void listeners.delete(listener);
+  };
+
   const addUnits = (kind: keyof TableUnits, table: string, units: number): void => {
     usage[kind] += units;
     const perTable = (usage.byTable[table] ??= { writeRequestUnits: 0, readRequestUnits: 0 });
@@ -108,7 +121,11 @@ export async function startMeteringProxy(target: string): Promise<MeteringProxy>
     }
     const parsed = JSON.parse(answer.body.toString('utf8')) as { ConsumedCapacity?: Capacity | Capacity[] };
     const kind = READS.has(action) ? 'readRequestUnits' : 'writeRequestUnits';
-    for (const capacity of [parsed.ConsumedCapacity ?? []].flat()) addUnits(kind, capacity.TableName ?? '', capacity.CapacityUnits ?? 0);
+    for (const capacity of [parsed.ConsumedCapacity ?? []].flat()) {
+      addUnits(kind, capacity.TableName ?? '', capacity.CapacityUnits ?? 0);
+      // The write's stream records exist once DynamoDB Local has answered.
+      if (kind === 'writeRequestUnits') writeListeners.get(capacity.TableName ?? '')?.forEach((listener) => listener());
+    }
     if (!added) return answer.body;
     delete parsed.ConsumedCapacity;
     return Buffer.from(JSON.stringify(parsed));
@@ -154,6 +171,7 @@ export async function startMeteringProxy(target: string): Promise<MeteringProxy>
   return {
     endpoint: `http://${LOOPBACK}:${(server.address() as AddressInfo).port}`,
     usage: () => structuredClone(usage),
+    subscribe,
     stop: () =>
       (stopped ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -56,12 +56,15 @@ import { resourceName } from '../cfn-properties.js';
 import type { DeployedResource, ResolvedResource, ResourceProvider, RuntimeContext } from '../provider.js';
 import { SqsPoller } from '../sources/sqs-poller.js';
 import { StreamPoller, toLambdaRecord, type StreamRecord } from '../sources/stream-poller.js';
+import type { TableWrites } from '../dynamodb/metering-proxy.js';
 import { targetKind } from '../targets/registry.js';
 import type { TargetSender } from '../targets/sender.js';
 
 /** What a pipe needs from the rest of the runtime. */
 export interface PipeServices {
   dynamodbEndpoint: string;
+  /** Wakes a stream source when its table is written (without it, sources poll every 50 ms). */
+  tableWrites?: TableWrites;
   sqsEndpoint: string;
   /** Runs the enrichment. */
   lambda: LambdaInvoker;
@@ -182,6 +185,8 @@ export class Pipe {
       stateDir: this.context.stateDir,
       startingPosition: parameters.StartingPosition === 'TRIM_HORIZON' ? 'TRIM_HORIZON' : 'LATEST',
       batchSize: this.batchSize(),
+      // arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>
+      changes: this.services.tableWrites && ((wake) => this.services.tableWrites!.subscribe(streamArn.split('/')[1] ?? '', wake)),
       log: (message) => this.context.log(`pipe ${this.name}`, message),
       handler: async (raw: StreamRecord[]) => {
         const records = raw.map((record) => toLambdaRecord(record, { awsRegion: this.context.region, eventSourceArn: streamArn }) as unknown as PipeRecord);

@@ -47,7 +47,12 @@ export interface StreamPollerOptions {
   handler: (records: StreamRecord[]) => Promise<void>;
   /** Diagnostics (handler failures, API errors, trimmed data). */
   log?: (message: string) => void;
-  /** Longest pause between polls of an idle stream; default 50 ms. */
+  /**
+   * Tells the poller when the table was written, so that it reads at once instead of at its next
+   * poll: called with a wake function, returns the function that stops the notifications.
+   */
+  changes?: (wake: () => void) => () => void;
+  /** Longest pause between polls of an idle stream; default 50 ms, or 1000 ms with `changes` (which then only catches what no client wrote: TTL deletions). */
   maxIdleDelayMs?: number;
   /** Longest pause between retries of a failing handler or API call; default 1000 ms. */
   maxRetryDelayMs?: number;
@@ -71,6 +76,8 @@ interface CheckpointFile {
 /** How often an idle poller looks for new shards besides when a shard closes. */
 const DISCOVERY_INTERVAL_MS = 5000;
 const FIRST_IDLE_DELAY_MS = 5;
+const POLLED_IDLE_DELAY_MS = 50;
+const NOTIFIED_IDLE_DELAY_MS = 1000;
 const FIRST_RETRY_DELAY_MS = 100;
 
 /** Polls one DynamoDB stream and feeds its records, in order, to a handler. */
@@ -82,6 +89,11 @@ export class StreamPoller {
   private stopping = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** A write was notified since the last poll began. */
+  private changed = false;
+  /** Sleeping between polls of an idle stream (not backing off after a failure): a write ends the sleep. */
+  private idle = false;
+  private stopChanges: (() => void) | undefined;
   private lastDiscovery = 0;
   private lastErrorMessage = '';
 
@@ -103,12 +115,17 @@ export class StreamPoller {
       for (const shard of this.shards.values()) await this.skipToEnd(shard);
     }
     await this.saveCheckpoint();
+    this.stopChanges = this.options.changes?.(() => {
+      this.changed = true;
+      if (this.idle) this.wake?.();
+    });
     this.loop = this.run();
   }
 
   /** Lets the in-flight batch finish (without further retries) and stops; the checkpoint is saved after every batch. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopChanges?.();
     this.wake?.();
     await this.loop;
     this.client.destroy();
@@ -117,8 +134,10 @@ export class StreamPoller {
   private async run(): Promise<void> {
     let idleDelay = 0;
     let failures = 0;
+    const maxIdleDelay = this.options.maxIdleDelayMs ?? (this.options.changes ? NOTIFIED_IDLE_DELAY_MS : POLLED_IDLE_DELAY_MS);
     while (!this.stopping) {
       let delivered = false;
+      this.changed = false;
       try {
         for (const shard of this.readyShards()) {
           if (this.stopping) break;
@@ -133,8 +152,12 @@ export class StreamPoller {
         continue;
       }
       // Poll again at once while records flow; back off gradually when idle to keep latency low.
-      idleDelay = delivered ? 0 : Math.min(this.options.maxIdleDelayMs ?? 50, Math.max(FIRST_IDLE_DELAY_MS, idleDelay * 2));
-      if (idleDelay > 0) await this.sleep(idleDelay);
+      idleDelay = delivered || this.changed ? 0 : Math.min(maxIdleDelay, Math.max(FIRST_IDLE_DELAY_MS, idleDelay * 2));
+      if (idleDelay > 0) {
+        this.idle = true;
+        await this.sleep(idleDelay);
+        this.idle = false;
+      }
     }
   }
 
@@ -296,7 +319,7 @@ export class StreamPoller {
     this.options.log?.(`stream ${this.options.name}: ${message}`);
   }
 
-  /** Waits `ms`, or less if stop() is called. */
+  /** Waits `ms`, or less if stop() is called (or, while idle, the table is written). */
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);

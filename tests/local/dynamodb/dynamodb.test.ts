@@ -13,11 +13,13 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { DescribeStreamCommand, DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { localClientConfig, waitUntil } from '../../../local/net.js';
 import type { Json } from '../../../local/template/parse.js';
 import type { ResolvedResource, RuntimeContext } from '../../../local/services/provider.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../../local/services/dynamodb/engine.js';
 import { createTableProvider } from '../../../local/services/dynamodb/table-provider.js';
+import { startMeteringProxy } from '../../../local/services/dynamodb/metering-proxy.js';
 import { StreamPoller, toLambdaRecord, type StreamRecord } from '../../../local/services/sources/stream-poller.js';
 import { testRuntimeContext } from '../../helpers/runtime-context.js';
 
@@ -206,6 +208,35 @@ describe('DynamoDB Local (in memory)', () => {
     expect(calls[2]).toEqual(calls[0]);
     await failing.stop();
   });
+
+  it('reads a write at once when the metering proxy tells it the table was written', async () => {
+    const proxy = await startMeteringProxy(engine.endpoint);
+    const proxied = new DynamoDBClient(localClientConfig(proxy.endpoint, REGION));
+    const received: StreamRecord[] = [];
+    const notified = new StreamPoller({
+      endpoint: proxy.endpoint, streamArn, name: 'notified-consumer', startingPosition: 'LATEST', batchSize: 10,
+      changes: (wake) => proxy.subscribe('wims-test-Orders', wake),
+      maxIdleDelayMs: 600_000,
+      handler: async (records) => { received.push(...records); },
+    });
+    pollers.push(notified);
+    try {
+      await notified.start();
+      const streams = new DynamoDBStreamsClient(localClientConfig(engine.endpoint, REGION));
+      const { Shards = [] } = (await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }))).StreamDescription ?? {};
+      streams.destroy();
+      expect(Shards.filter((shard) => shard.SequenceNumberRange?.EndingSequenceNumber === undefined)).toHaveLength(1);
+      // Idle polls back off from 5 ms, doubling: after 12 empty reads of the one open shard the next poll is 10 s away.
+      await waitUntil(() => proxy.usage().streamsEmptyReadRequests >= 12, { timeoutMs: 30_000, description: '12 empty reads' });
+      await proxied.send(new PutItemCommand({ TableName: 'wims-test-Orders', Item: { ...key('notified'), status: { S: 'NEW' } } }));
+      await waitUntil(() => received.length > 0, { timeoutMs: 5_000, description: 'the notified write\'s record before the next poll' });
+      expect(received.map((record) => record.dynamodb?.Keys?.pk?.S)).toEqual(['notified']);
+    } finally {
+      await notified.stop();
+      proxied.destroy();
+      await proxy.stop();
+    }
+  }, 60_000);
 
   it('reports a missing Java in one clear line', async () => {
     await expect(startDynamoDbLocal({ java: '/nonexistent/java' })).rejects.toThrow(
