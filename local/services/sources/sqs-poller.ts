@@ -1,12 +1,15 @@
 /**
- * Polls an SQS queue the way Lambda event source mappings and EventBridge Pipes do: a few
- * concurrent long-polling loops receive batches, hand them to a processor in the SQS event
- * record shape, and delete what the processor reports as done. What it does not delete becomes
- * visible again after the queue's visibility timeout, so the queue's own redrive policy moves
- * repeatedly failing messages to its dead-letter queue — exactly as on AWS.
+ * Polls an SQS queue the way Lambda event source mappings and EventBridge Pipes do: concurrent
+ * long-polling loops receive batches, hand them to a processor in the SQS event record shape, and
+ * delete what the processor reports as done. What it does not delete becomes visible again after
+ * the queue's visibility timeout, so the queue's own redrive policy moves repeatedly failing
+ * messages to its dead-letter queue — exactly as on AWS. Like AWS's pollers, the loops scale with
+ * the backlog: five to start, one more for each full batch received (up to a local maximum), and
+ * one fewer for each empty receive above five — so a slow processor (a rate-limited API
+ * destination taking 100 ms a call) is not held to five calls at a time.
  *
- * LIMITATIONS: the number of pollers is fixed (AWS scales them with the backlog); batching
- * windows longer than the receive wait are approximated by one long poll.
+ * LIMITATIONS: at most 20 loops (AWS scales much further, by the minute); batching windows longer
+ * than the receive wait are approximated by one long poll.
  */
 import {
   DeleteMessageBatchCommand,
@@ -20,6 +23,9 @@ import { localClientConfig } from '../../net.js';
 
 /** SQS hands out at most 10 messages per ReceiveMessage. */
 const MAX_RECEIVE = 10;
+/** Loops a poller starts with (AWS starts with five) and the most it grows to here. */
+const MIN_LOOPS = 5;
+const MAX_LOOPS = 20;
 /** Long-poll wait: short enough that stop() returns quickly. */
 const RECEIVE_WAIT_SECONDS = 1;
 
@@ -28,7 +34,7 @@ export interface SqsPollerOptions {
   endpoint: string;
   region: string;
   batchSize: number;
-  /** Concurrent receive loops (AWS starts with five). */
+  /** Receive loops to start with and to keep at least (default five, as AWS starts). */
   pollers?: number;
   /**
    * Processes one batch and returns the messageIds that failed (they stay on the queue);
@@ -79,7 +85,8 @@ export function toSqsRecord(message: Message, queueArn: string, region: string):
 export class SqsPoller {
   private readonly client: SQSClient;
   private stopping = false;
-  private loops: Array<Promise<void>> = [];
+  private readonly loops = new Set<Promise<void>>();
+  private queueUrl = '';
 
   constructor(private readonly options: SqsPollerOptions) {
     this.client = new SQSClient(localClientConfig(options.endpoint, options.region));
@@ -89,14 +96,29 @@ export class SqsPoller {
     const { account, name } = parseQueueArn(this.options.queueArn);
     const { QueueUrl } = await this.client.send(new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account }));
     if (!QueueUrl) throw new Error(`Queue ${name} not found`);
-    const pollers = this.options.pollers ?? 5;
-    this.loops = Array.from({ length: pollers }, () => this.poll(QueueUrl));
+    this.queueUrl = QueueUrl;
+    for (let loop = 0; loop < this.minimumLoops(); loop++) this.addLoop();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    await Promise.all(this.loops);
+    // Loops that end add none, so the set only shrinks from here.
+    while (this.loops.size > 0) await Promise.all(this.loops);
     this.client.destroy();
+  }
+
+  /** Receive loops running now. */
+  get concurrency(): number {
+    return this.loops.size;
+  }
+
+  private minimumLoops(): number {
+    return this.options.pollers ?? MIN_LOOPS;
+  }
+
+  private addLoop(): void {
+    const loop: Promise<void> = this.poll(this.queueUrl).finally(() => this.loops.delete(loop));
+    this.loops.add(loop);
   }
 
   private async poll(queueUrl: string): Promise<void> {
@@ -117,7 +139,12 @@ export class SqsPoller {
         await new Promise((resolve) => setTimeout(resolve, 500));
         continue;
       }
-      if (messages.length === 0) continue;
+      if (messages.length === 0) {
+        if (this.loops.size > this.minimumLoops()) return; // the backlog is gone: scale down
+        continue;
+      }
+      // A full batch means more is waiting: another loop takes the next batch meanwhile.
+      if (messages.length === batchSize && this.loops.size < Math.max(MAX_LOOPS, this.minimumLoops()) && !this.stopping) this.addLoop();
       const records = messages.map((message) => toSqsRecord(message, this.options.queueArn, this.options.region));
       let failed: Set<string>;
       try {

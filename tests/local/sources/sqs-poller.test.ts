@@ -167,6 +167,35 @@ describe('SqsPoller', () => {
     expect(countsFor(seen, 'b')).toEqual([1, 2]);
   }, WAIT_MS);
 
+  test('adds loops while batches come full and drops them once the queue is empty', async () => {
+    // Prepare: a processor that holds every batch until released, so loops pile up on a backlog
+    const queue = await createQueue('poller-scaling');
+    const held: Array<() => void> = [];
+    let peak = 0;
+    const poller = new SqsPoller({
+      queueArn: queue.arn, endpoint: messaging.endpoint, region: REGION, batchSize: 1,
+      process: async () => {
+        peak = Math.max(peak, poller.concurrency);
+        await new Promise<void>((release) => held.push(release));
+        return [];
+      },
+      log: () => undefined,
+    });
+    stopSteps.push(() => poller.stop());
+    await poller.start();
+    expect(poller.concurrency).toBe(5);
+
+    // Act
+    await sqs.send(new SendMessageBatchCommand({ QueueUrl: queue.url, Entries: Array.from({ length: 10 }, (_, index) => ({ Id: String(index), MessageBody: `m${index}` })) }));
+    await sqs.send(new SendMessageBatchCommand({ QueueUrl: queue.url, Entries: Array.from({ length: 10 }, (_, index) => ({ Id: String(index), MessageBody: `n${index}` })) }));
+    await waitUntil(() => held.length === 20, { description: 'all 20 messages held at once' });
+    for (const release of held.splice(0)) release();
+    await waitUntil(async () => (await messagesOn(queue.url)) === 0 && poller.concurrency === 5, { description: 'back to five loops on an empty queue' });
+
+    // Assess: twenty batches were processed at the same time, more than the five loops it started with
+    expect(peak).toBe(20);
+  }, WAIT_MS);
+
   test('stop() returns while its loops wait on an empty queue, and nothing is received afterwards', async () => {
     // Prepare
     const queue = await createQueue('poller-idle');
