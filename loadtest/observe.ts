@@ -14,6 +14,9 @@ import type { ObservedOrder } from './stats.js';
 /** The SKU the write-up's orders buy (the API's default). */
 export const SKU = 'MACGUFFIN-LX';
 
+/** The business metrics of the outcomes stats.ts's isSettled accepts: ready, backordered, payment failed. */
+const SETTLED_METRICS = ['OrdersReadyForFulfillment', 'OrdersBackordered', 'PaymentsFailed'];
+
 /** Reads the stack's state; the optional methods exist only where the stack's internals are reachable. */
 export interface Observer {
   /** What kind of read {@link stock} is, for the report. */
@@ -30,6 +33,10 @@ export interface Observer {
   deadLetters?(): Promise<number>;
   /** Read request units the observer's own table reads consumed, by table logical id: not the orders' cost. */
   ownReadUnits?(): Record<string, number>;
+  /** The observer's own DynamoDB requests so far, by action. */
+  ownRequests?(): Record<string, number>;
+  /** Orders settled so far by the stack's own business metrics: a hint that costs no table read (redeliveries may count twice). */
+  settledHint?(): number;
   /** 429 answers of the payment provider's API so far. */
   provider429?(): number;
   close(): void;
@@ -43,6 +50,7 @@ export class LocalObserver implements Observer {
   readonly stockRead = 'GetItem on the table, strongly consistent';
   readonly unavailable = undefined;
   private readonly readUnits = new Map<string, number>();
+  private readonly requests: Record<string, number> = {};
   private readonly documents: DynamoDBDocumentClient;
   private readonly sqs: SQSClient;
   private readonly stockKey: { pk: string; sk: string };
@@ -60,7 +68,7 @@ export class LocalObserver implements Observer {
     const { Item, ConsumedCapacity } = await this.documents.send(new GetCommand({
       TableName: table, Key: this.stockKey, ConsistentRead: true, ReturnConsumedCapacity: 'TOTAL',
     }));
-    this.countRead(table, ConsumedCapacity?.CapacityUnits);
+    this.countRead(table, 'GetItem', ConsumedCapacity?.CapacityUnits);
     if (Item === undefined) throw new Error(`No inventory item ${this.stockKey.pk}/${this.stockKey.sk}`);
     return Number(Item.quantity);
   }
@@ -110,13 +118,25 @@ export class LocalObserver implements Observer {
     return Object.fromEntries([...this.readUnits].map(([table, units]) => [logicalIds.get(table) ?? table, units]));
   }
 
+  ownRequests(): Record<string, number> {
+    return { ...this.requests };
+  }
+
+  settledHint(): number {
+    // Metric names are the functions' (functions/shared/powertools.ts), summed over namespaces.
+    return Object.entries(this.stack.logs.metrics())
+      .filter(([key]) => SETTLED_METRICS.some((name) => key.endsWith(`/${name}`)))
+      .reduce((sum, [, count]) => sum + count, 0);
+  }
+
   close(): void {
     this.documents.destroy();
     this.sqs.destroy();
   }
 
-  private countRead(table: string, units: number | undefined): void {
+  private countRead(table: string, action: string, units: number | undefined): void {
     this.readUnits.set(table, (this.readUnits.get(table) ?? 0) + (units ?? 0));
+    this.requests[action] = (this.requests[action] ?? 0) + 1;
   }
 
   private output(name: string): string {
@@ -136,7 +156,7 @@ export class LocalObserver implements Observer {
         ReturnConsumedCapacity: 'TOTAL',
         ...(filter ? { FilterExpression: filter, ExpressionAttributeValues: values } : {}),
       }));
-      this.countRead(table, page.ConsumedCapacity?.CapacityUnits);
+      this.countRead(table, 'Scan', page.ConsumedCapacity?.CapacityUnits);
       items.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start !== undefined);

@@ -5,6 +5,7 @@
 import type { UsageReport } from '../local/services/usage.js';
 import { formatCostTable, monthlyCost, perOrder, type MonthlyCost, type PriceTable } from './cost.js';
 import type { CpuTimes } from './resources.js';
+import { leanTargets, type LeanFigures, type TargetCheck } from './lean.js';
 import {
   acceptedOrders,
   drain,
@@ -81,6 +82,8 @@ export interface BenchResult {
   order_statuses: Record<string, number>;
   payment_statuses: Record<string, number>;
   artillery: { exit_code: number | null; checks: string[] };
+  /** The lean runtime's figures (in-process runs only). */
+  lean: LeanFigures | null;
   targets: TargetCheck[];
   scale: ScaleFigures[] | null;
   cost: CostResult | { available: false; reason: string };
@@ -90,7 +93,7 @@ export interface BenchResult {
 export function buildResult(
   m: RunMeasurements,
   context: Pick<BenchResult, 'run' | 'machine' | 'stack' | 'artillery'> & { stockRead: string },
-): Omit<BenchResult, 'targets' | 'scale' | 'cost'> {
+): Omit<BenchResult, 'targets' | 'scale' | 'cost' | 'lean'> {
   const orders = acceptedOrders(m.records, m.observed);
   const reconciliation = reconcile(m.records, m.observed);
   const lags = reserveLags(orders);
@@ -171,9 +174,12 @@ export interface CostResult {
   write_up: { twelve_months_usd: number; monthly_usd: number };
 }
 
-/** The usage report without the table reads the benchmark itself made (by table logical id). */
-export function withoutOwnReads(usage: UsageReport, ownReads: Record<string, number>): UsageReport {
+/** The usage report without the table reads the benchmark itself made (read units by table logical id, requests by action). */
+export function withoutOwnReads(usage: UsageReport, ownReads: Record<string, number>, ownRequests: Record<string, number> = {}): UsageReport {
   const result = structuredClone(usage);
+  for (const [action, count] of Object.entries(ownRequests)) {
+    result.dynamodb.requestsByAction[action] = (result.dynamodb.requestsByAction[action] ?? 0) - count;
+  }
   for (const [table, units] of Object.entries(ownReads)) {
     result.dynamodb.readRequestUnits -= units;
     const perTable = result.dynamodb.byTable[table];
@@ -207,16 +213,8 @@ export function formatCost(cost: CostResult): string {
   ].join('\n');
 }
 
-/** One of the issue's targets, met or not. */
-export interface TargetCheck {
-  name: string;
-  target: string;
-  measured: string;
-  met: boolean;
-}
-
 /** The issue's targets for `--quick` on the local runtime, checked against a result. */
-export function checkTargets(r: Omit<BenchResult, 'targets' | 'scale' | 'cost'>): TargetCheck[] {
+export function checkTargets(r: Omit<BenchResult, 'targets' | 'scale' | 'cost' | 'lean'> & { lean?: LeanFigures | null }): TargetCheck[] {
   const atMost = (value: number | null, limit: number): boolean => value !== null && value <= limit;
   const show = (value: number | null, unit = ''): string => (value === null ? 'n/a' : `${value}${unit}`);
   return [
@@ -231,6 +229,7 @@ export function checkTargets(r: Omit<BenchResult, 'targets' | 'scale' | 'cost'>)
       measured: `${show(r.payments.provider_429)} / ${show(r.payments.dlq)} / ${show(r.payments.duplicate_charges)}`,
       met: r.payments.provider_429 === 0 && r.payments.dlq === 0 && r.payments.duplicate_charges === 0,
     },
+    ...(r.lean ? leanTargets(r.lean) : []),
   ];
 }
 
@@ -241,7 +240,7 @@ const WRITE_UP = {
 };
 
 /** The side-by-side table: write-up v1, write-up v2, this run. */
-export function formatTable(r: Omit<BenchResult, 'targets' | 'scale' | 'cost'>): string {
+export function formatTable(r: Omit<BenchResult, 'targets' | 'scale' | 'cost' | 'lean'>): string {
   const n = (value: number | null, unit = ''): string => (value === null ? 'n/a' : `${value}${unit}`);
   const seconds = (ms: number | null): string => (ms === null ? 'n/a' : `${(ms / 1000).toFixed(1)} s`);
   const errorRate = r.orders.sent === 0 ? 'n/a' : `${((r.orders.errors * 100) / r.orders.sent).toFixed(1)} %`;

@@ -21,14 +21,14 @@ function statFields(path: string): { name: string; fields: string[] } | undefine
 }
 
 /** User + system CPU seconds of a process or thread (`<pid>` or `<pid>/task/<tid>`); 0 once it has gone. */
-function cpuSeconds(path: string): number {
+export function cpuSeconds(path: string): number {
   const stat = statFields(path);
   // utime and stime are fields 14 and 15 of stat, i.e. 11 and 12 after the name.
   return stat === undefined ? 0 : (Number(stat.fields[11]) + Number(stat.fields[12])) / TICKS_PER_SECOND;
 }
 
 /** Resident set size of a process in bytes (0 once it has gone). */
-function rssBytes(pid: number): number {
+export function rssBytes(pid: number): number {
   try {
     const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) * 1024 : 0;

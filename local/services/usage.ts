@@ -52,6 +52,8 @@ export interface UsageReport {
     streamsReadRequests: number;
     /** GetRecords calls that returned none: polling. */
     streamsEmptyReadRequests: number;
+    /** Requests by action, billed or not (what the engine did; see DynamoDbUsage). */
+    requestsByAction: Record<string, number>;
   };
   sqs: MessagingUsage['sqs'];
   sns: MessagingUsage['sns'];

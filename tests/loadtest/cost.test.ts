@@ -12,7 +12,7 @@ function report(change: (usage: UsageReport) => void = () => undefined): UsageRe
     apiGateway: { restRequests: 0, byApi: {} },
     dynamodb: {
       writeRequestUnits: 0, readRequestUnits: 0, byTable: {}, failedConditionalWrites: 0, cancelledTransactions: 0,
-      streamsReadRequests: 0, streamsEmptyReadRequests: 0,
+      streamsReadRequests: 0, streamsEmptyReadRequests: 0, requestsByAction: {},
     },
     sqs: { requests: 0, emptyReceives: 0 },
     sns: { publishes: 0, emailDeliveries: 0 },

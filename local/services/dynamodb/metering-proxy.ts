@@ -39,6 +39,8 @@ export interface DynamoDbUsage extends TableUnits {
   streamsReadRequests: number;
   /** GetRecords calls that returned no record: polling, whose rate depends on the poller. */
   streamsEmptyReadRequests: number;
+  /** Every request by its action (`GetItem`, `TransactWriteItems`, `GetRecords`, …), answered or refused: what DynamoDB Local did. */
+  requestsByAction: Record<string, number>;
 }
 
 /** Successful writes to tables, as the proxy sees them pass: what a stream reader waits for. */
@@ -84,7 +86,7 @@ export async function startMeteringProxy(target: string): Promise<MeteringProxy>
   const agent = new Agent({ keepAlive: true });
   const usage: DynamoDbUsage = {
     writeRequestUnits: 0, readRequestUnits: 0, byTable: {}, failedConditionalWrites: 0, cancelledTransactions: 0,
-    streamsReadRequests: 0, streamsEmptyReadRequests: 0,
+    streamsReadRequests: 0, streamsEmptyReadRequests: 0, requestsByAction: {},
   };
 
   const writeListeners = new Map<string, Set<() => void>>();
@@ -143,6 +145,7 @@ export async function startMeteringProxy(target: string): Promise<MeteringProxy>
     void (async () => {
       const body = await readBody(req);
       const [api, action = ''] = String(req.headers['x-amz-target'] ?? '').split('.');
+      usage.requestsByAction[action] = (usage.requestsByAction[action] ?? 0) + 1;
       const metered = api === DYNAMODB_API && (READS.has(action) || WRITES.has(action));
       const asked = metered ? askForCapacity(body) : { body, added: false };
       const answer = await forward(req, asked.body);

@@ -89,8 +89,11 @@ export async function bundleFunction(logicalId: string, metadata: Record<string,
   return bundlePath;
 }
 
-/** Shared by every stack on this machine: entries are named by content, so runs never overwrite each other's. */
-const CACHE_DIR = join(tmpdir(), 'wims-bundles');
+/**
+ * Shared by every stack on this machine (`WIMS_BUNDLE_CACHE` names another folder): entries are
+ * named by content, so runs never overwrite each other's.
+ */
+const CACHE_DIR = process.env.WIMS_BUNDLE_CACHE ?? join(tmpdir(), 'wims-bundles');
 let buildsInFlight = 0;
 
 /** The folder holding the bundle of `options`: a cached one when no input changed, else a new build. */

@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import type { ApiEndpointMap } from '../apigateway/endpoints.js';
 import type { LogStore } from '../logs/store.js';
-import type { InvokeMessage, WorkerReply, WorkerSetup } from './worker.js';
+import type { InvokeMessage, WorkerReady, WorkerReply, WorkerSetup } from './worker.js';
 
 /** What the runtime needs to run one function. */
 export interface FunctionConfig {
@@ -45,6 +45,8 @@ export interface FunctionStats {
    */
   billedMs: number;
   memoryMb: number;
+  /** CPU time of the sandboxes' threads in invocations (not their init), on this machine. */
+  cpuMs: number;
 }
 
 /** Thrown when a function name or ARN is not one of the template's functions. */
@@ -58,6 +60,8 @@ const MAX_WORKERS_PER_FUNCTION = 6;
 interface Sandbox {
   worker: Worker;
   busy: boolean;
+  /** The thread's CPU time at its last message, to count each invocation's share. */
+  cpuMicros: number;
 }
 
 class FunctionPool {
@@ -72,7 +76,7 @@ class FunctionPool {
     private readonly logs: LogStore,
     private readonly workerUrl: URL,
   ) {
-    this.stats = { invocations: 0, billedMs: 0, memoryMb: config.memoryMb };
+    this.stats = { invocations: 0, billedMs: 0, memoryMb: config.memoryMb, cpuMs: 0 };
   }
 
   async invoke(event: unknown, apiEndpoints: ApiEndpointMap): Promise<InvokeResult> {
@@ -96,6 +100,8 @@ class FunctionPool {
     const running = performance.now();
     try {
       const reply = await this.run(sandbox, message, deadline - Date.now());
+      this.stats.cpuMs += (reply.cpuMicros - sandbox.cpuMicros) / 1000;
+      sandbox.cpuMicros = reply.cpuMicros;
       const durationMs = Date.now() - started;
       return reply.ok
         ? { ok: true, payload: reply.payload === undefined ? null : JSON.parse(reply.payload), durationMs }
@@ -178,15 +184,16 @@ class FunctionPool {
     for (const stream of [worker.stdout, worker.stderr]) {
       createInterface({ input: stream }).on('line', (line) => this.logs.append(setup.logGroupName, line));
     }
-    const sandbox: Sandbox = { worker, busy: true };
+    const sandbox: Sandbox = { worker, busy: true, cpuMicros: 0 };
     this.sandboxes.push(sandbox);
     try {
-      await Promise.race([
+      const [ready] = (await Promise.race([
         once(worker, 'message'),
         once(worker, 'error').then(([error]) => {
           throw error;
         }),
-      ]);
+      ])) as [WorkerReady];
+      sandbox.cpuMicros = ready.cpuMicros;
     } catch (error) {
       this.discard(sandbox);
       throw Object.assign(new Error(`${config.name}: the handler module failed to load: ${(error as Error).message}`), {

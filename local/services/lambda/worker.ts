@@ -27,9 +27,18 @@ export interface InvokeMessage {
   apiEndpoints: ApiEndpointMap;
 }
 
-export type WorkerReply =
+type InvocationOutcome =
   | { id: number; ok: true; payload: string | undefined }
   | { id: number; ok: false; errorType: string; errorMessage: string; stackTrace: string[] };
+
+/** Every reply carries the sandbox thread's CPU time so far (user + system, microseconds). */
+export type WorkerReply = InvocationOutcome & { cpuMicros: number };
+
+/** The first message: the handler module is loaded (its CPU is the init phase's). */
+export interface WorkerReady {
+  ready: true;
+  cpuMicros: number;
+}
 
 type Handler = (event: unknown, context: unknown, callback?: (error: unknown, result?: unknown) => void) => unknown;
 
@@ -46,9 +55,14 @@ const handler = await loadHandler();
 
 parentPort!.on('message', (message: InvokeMessage) => {
   apiEndpoints = message.apiEndpoints;
-  void invoke(message).then((reply) => parentPort!.postMessage(reply));
+  void invoke(message).then((reply) => parentPort!.postMessage({ ...reply, cpuMicros: threadCpuMicros() }));
 });
-parentPort!.postMessage({ ready: true });
+parentPort!.postMessage({ ready: true, cpuMicros: threadCpuMicros() } satisfies WorkerReady);
+
+function threadCpuMicros(): number {
+  const { user, system } = process.threadCpuUsage();
+  return user + system;
+}
 
 async function loadHandler(): Promise<Handler> {
   const module = (await import(pathToFileURL(setup.bundlePath).href)) as Record<string, unknown>;
@@ -59,7 +73,7 @@ async function loadHandler(): Promise<Handler> {
   return exported as Handler;
 }
 
-async function invoke(message: InvokeMessage): Promise<WorkerReply> {
+async function invoke(message: InvokeMessage): Promise<InvocationOutcome> {
   const context = {
     functionName: setup.functionName,
     functionVersion: '$LATEST',
