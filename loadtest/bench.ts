@@ -7,6 +7,8 @@
  *   npm run bench -- --scale           then offered loads of 10, 50, 100 and 200 orders/s, 30 s each
  *   npm run bench -- --target <url>    a running (`npm start`) or deployed stack (its OrdersApiUrl),
  *                                      measured over HTTP only
+ *   npm run bench -- --capacity        the 100x day on AWS: per-order usage against AWS's quotas,
+ *                                      and the bottleneck (see capacity.ts)
  *
  * Without --target it boots template.yaml in this process (in memory). Results go to
  * loadtest/results/latest.json (see DEFINITIONS in report.ts for what each figure means).
@@ -19,6 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startLocalStack, type LocalStack } from '../local/runtime.js';
 import { plannedRequests, runArtillery, RecordTail, type ArtilleryOutcome } from './artillery.js';
 import { StackResources, type CpuTimes } from './resources.js';
+import { runCapacity } from './capacity.js';
 import { HttpObserver, LocalObserver, type Observer } from './observe.js';
 import type { UsageReport } from '../local/services/usage.js';
 import type { PriceTable } from './cost.js';
@@ -39,7 +42,7 @@ import {
 } from './report.js';
 import { expectedDecrement, isAccepted, isSettled, scaleFigures, type ObservedOrder, type OrderRecord, type ScaleStep } from './stats.js';
 
-const USAGE = 'usage: npm run bench [-- --quick] [-- --scale] [-- --target <OrdersApiUrl>]';
+const USAGE = 'usage: npm run bench [-- --quick] [-- --scale] [-- --target <OrdersApiUrl>] [-- --capacity]';
 const SCRIPT = resolve('loadtest/orders.yml');
 const RESULTS = resolve('loadtest/results');
 /** Payments per second of the payments pipe and the stand-in provider: the write-up's, and --quick's. */
@@ -53,7 +56,7 @@ const SETTLE_TIMEOUT_MS = 60_000;
 const PROGRESS_EVERY_MS = 1000;
 
 const { values: flags } = parseArgs({
-  options: { quick: { type: 'boolean' }, scale: { type: 'boolean' }, target: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  options: { quick: { type: 'boolean' }, scale: { type: 'boolean' }, target: { type: 'string' }, capacity: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
 });
 
 function progress(message: string): void {
@@ -317,7 +320,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: Error) => {
+(flags.capacity && !flags.help ? runCapacity() : main()).catch((error: Error) => {
   console.error(`bench failed: ${error.stack ?? error.message}`);
   process.exitCode = 1;
 });
