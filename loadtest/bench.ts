@@ -7,6 +7,8 @@
  *   npm run bench -- --scale           then offered loads of 10, 50, 100 and 200 orders/s, 30 s each
  *   npm run bench -- --target <url>    a running (`npm start`) or deployed stack (its OrdersApiUrl),
  *                                      measured over HTTP only
+ *   npm run bench -- --capacity        the 100x day on AWS: per-order usage against AWS's quotas,
+ *                                      and the bottleneck (see capacity.ts)
  *
  * Without --target it boots template.yaml in this process (in memory). Results go to
  * loadtest/results/latest.json (see DEFINITIONS in report.ts for what each figure means).
@@ -19,6 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startLocalStack, type LocalStack } from '../local/runtime.js';
 import { plannedRequests, runArtillery, RecordTail, type ArtilleryOutcome } from './artillery.js';
 import { StackResources, type CpuTimes } from './resources.js';
+import { runCapacity } from './capacity.js';
 import { HttpObserver, LocalObserver, type Observer } from './observe.js';
 import type { UsageReport } from '../local/services/usage.js';
 import type { PriceTable } from './cost.js';
@@ -43,7 +46,7 @@ import { measureDynamoDbLimit } from './dynamodb-limit.js';
 import { measureStarts } from './startup.js';
 import { formatLean, leanFigures, type LeanFigures } from './lean.js';
 
-const USAGE = 'usage: npm run bench [-- --quick] [-- --scale] [-- --target <OrdersApiUrl>]';
+const USAGE = 'usage: npm run bench [-- --quick] [-- --scale] [-- --target <OrdersApiUrl>] [-- --capacity]';
 const SCRIPT = resolve('loadtest/orders.yml');
 const RESULTS = resolve('loadtest/results');
 /** Payments per second of the payments pipe and the stand-in provider: the write-up's, and --quick's. */
@@ -57,7 +60,7 @@ const SETTLE_TIMEOUT_MS = 60_000;
 const PROGRESS_EVERY_MS = 1000;
 
 const { values: flags } = parseArgs({
-  options: { quick: { type: 'boolean' }, scale: { type: 'boolean' }, target: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  options: { quick: { type: 'boolean' }, scale: { type: 'boolean' }, target: { type: 'string' }, capacity: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
 });
 
 function progress(message: string): void {
@@ -384,7 +387,7 @@ function endToEndRate(observed: Map<string, ObservedOrder>, records: readonly Or
   return orders.length === 0 || last <= first ? 0 : (orders.length * 1000) / (last - first);
 }
 
-main().catch((error: Error) => {
+(flags.capacity && !flags.help ? runCapacity() : main()).catch((error: Error) => {
   console.error(`bench failed: ${error.stack ?? error.message}`);
   process.exitCode = 1;
 });

@@ -21,7 +21,11 @@ const EXPRESS_INCREMENT_GB_SECONDS = 0.1 * (64 / 1024);
 /** The usage without the polling counters, whose growth depends on time, not on traffic. */
 function withoutPolling(usage: UsageReport): unknown {
   // requestsByAction counts every request, the pollers' too.
-  const { sqs: { emptyReceives: _emptyReceives, ...sqs }, dynamodb: { streamsEmptyReadRequests: _streams, requestsByAction: _requests, ...dynamodb }, ...rest } = usage;
+  const {
+    sqs: { emptyReceives: _emptyReceives, ...sqs },
+    dynamodb: { streamsEmptyReadRequests: _streams, requestsByAction: _requests, ...dynamodb },
+    ...rest
+  } = usage;
   return { ...rest, sqs, dynamodb };
 }
 
