@@ -2,7 +2,7 @@
  * Start-up and idle memory as a user meets them: `node bin/wims.js up` (what `npm start` runs) in a child
  * process, timed from its spawn to its "ready" line, then left idle for a moment and its whole
  * process tree's resident memory summed (Node with its worker threads, DynamoDB Local's JVM and
- * anything else it started). Cold: an empty bundle cache and state folder; warm: the same again,
+ * anything else it started). Cold: an empty cache (local/cache.ts) and state folder; warm: the same again,
  * with nothing changed since.
  */
 import { spawn } from 'node:child_process';
@@ -28,7 +28,7 @@ export interface StartFigures {
 export async function measureStarts(): Promise<{ cold: StartFigures; warm: StartFigures }> {
   const scratch = mkdtempSync(join(tmpdir(), 'wims-start-'));
   try {
-    const environment = { ...process.env, WIMS_BUNDLE_CACHE: join(scratch, 'bundles') };
+    const environment = { ...process.env, WIMS_CACHE_DIR: join(scratch, 'cache') };
     const cold = await startOnce(join(scratch, 'state'), environment);
     const warm = await startOnce(join(scratch, 'state'), environment);
     return { cold, warm };

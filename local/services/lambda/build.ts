@@ -4,20 +4,20 @@
  * Banner, External, …) are passed to esbuild unchanged, so the local runtime, `npm run build` and
  * `sam build` produce the same artifact.
  *
- * Bundles are cached by content: a bundle is kept under the hash of its build options and of the
- * content of every file esbuild read for it, and a start whose files are unchanged reuses it
- * without running esbuild. esbuild's service process (about 300 MiB once it has bundled the AWS
+ * Bundles are cached by content (local/cache.ts): a bundle is kept under the hash of its build
+ * options and of the content of every file esbuild read for it, and a start whose files are
+ * unchanged reuses it without running esbuild. esbuild's service process (about 300 MiB once it has bundled the AWS
  * SDK) is stopped as soon as no bundling is in flight.
  *
  * LIMITATIONS: a file that would change how an import resolves without any input changing (a new
  * `foo.ts` beside the `foo/index.ts` an import resolved to) is not noticed; `npm run build` or a
  * changed input rebuilds.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build, stop, version as esbuildVersion, type BuildOptions } from 'esbuild';
+import { cacheDir, contentHash } from '../../cache.js';
 import { TemplateError, type Json } from '../../template/parse.js';
 
 /** The esbuild properties SAM understands (see "Building Node.js Lambda functions with esbuild"). */
@@ -89,16 +89,12 @@ export async function bundleFunction(logicalId: string, metadata: Record<string,
   return bundlePath;
 }
 
-/**
- * Shared by every stack on this machine (`WIMS_BUNDLE_CACHE` names another folder): entries are
- * named by content, so runs never overwrite each other's.
- */
-const CACHE_DIR = process.env.WIMS_BUNDLE_CACHE ?? join(tmpdir(), 'wims-bundles');
+const CACHE_DIR = cacheDir('bundles');
 let buildsInFlight = 0;
 
 /** The folder holding the bundle of `options`: a cached one when no input changed, else a new build. */
 async function cachedBuild(options: BuildOptions): Promise<string> {
-  const optionsKey = sha256(JSON.stringify({ esbuildVersion, options }));
+  const optionsKey = contentHash(JSON.stringify({ esbuildVersion, options }));
   const inputsFile = join(CACHE_DIR, `${optionsKey}.inputs.json`);
   if (existsSync(inputsFile)) {
     const cached = join(CACHE_DIR, `${optionsKey}-${inputsHash(JSON.parse(readFileSync(inputsFile, 'utf8')) as string[])}`);
@@ -134,20 +130,13 @@ async function bundle(options: BuildOptions): Promise<string[]> {
 
 /** One hash of the files' paths and contents; a file that is gone makes a hash no build has. */
 function inputsHash(files: readonly string[]): string {
-  const hash = createHash('sha256');
-  for (const file of files) {
-    hash.update(file).update('\0');
+  return contentHash(...files.flatMap((file) => {
     try {
-      hash.update(readFileSync(file));
+      return [file, readFileSync(file)];
     } catch {
-      hash.update(randomUUID());
+      return [file, randomUUID()];
     }
-  }
-  return hash.digest('hex').slice(0, 32);
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+  }));
 }
 
 /** The extensions Lambda's Node.js runtime tries, in its order, for a handler's module (aws-lambda-nodejs-runtime-interface-client, UserFunction). */

@@ -41,11 +41,14 @@
  * an execution ends: a log, not a store.
  */
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { cacheDir, contentHash } from '../../cache.js';
 import { localClientConfig } from '../../net.js';
 import { checkProperties, expectBoolean, expectObject, expectString, where, ResourcePropertyError } from '../cfn-properties.js';
 import type { LogStore } from '../logs/store.js';
@@ -175,11 +178,28 @@ function parseDefinition(resource: ResolvedResource, label: string): StateMachin
   let definition: StateMachineDefinition;
   try {
     definition = JSON.parse(substituted) as StateMachineDefinition;
-    new StateMachine(definition); // validates the ASL (schema, JSONPaths, ARNs, reachability)
+    validateOnce(substituted, definition);
   } catch (error) {
     throw new ResourcePropertyError(`${label}: invalid definition: ${(error as Error).message}`, { cause: error });
   }
   return definition;
+}
+
+/** Definitions that passed validation before, by the hash of their text and the validator's version. */
+const VALIDATED_DIR = cacheDir('asl');
+/** Its package.json is not exported: it is read beside the resolved entry point (build/…). */
+const VALIDATOR_VERSION = (JSON.parse(readFileSync(join(dirname(createRequire(import.meta.url).resolve('aws-local-stepfunctions')), '..', 'package.json'), 'utf8')) as { version: string }).version;
+
+/**
+ * Validates the ASL (schema, JSONPaths, ARNs, reachability) unless this very text passed before:
+ * the validator compiles its whole JSON schema for every definition (~200 ms of a start each).
+ */
+function validateOnce(text: string, definition: StateMachineDefinition): void {
+  const marker = join(VALIDATED_DIR, `${contentHash(VALIDATOR_VERSION, text)}.valid`);
+  if (existsSync(marker)) return;
+  new StateMachine(definition); // throws what the validator found
+  mkdirSync(VALIDATED_DIR, { recursive: true });
+  writeFileSync(marker, '');
 }
 
 /** The LoggingConfiguration, or undefined for level OFF (the default). */
