@@ -36,6 +36,10 @@ export const DEFINITIONS: Record<string, string> = {
   duplicate_charges: 'orderIds with more than one charge in the provider\'s ledger',
   cpu: 'CPU seconds (user + system, from /proc) per phase — intake: Artillery starting → last answer; settle: last answer → every order settled — and core_pct = CPU ÷ wall time (100 = one core busy)',
   peak_rss_mb: 'largest sum of the resident memory of the stack\'s processes (the Node runtime with its worker threads, DynamoDB Local\'s JVM), sampled every 500 ms',
+  'lean.cpu_ms_per_order': 'the whole run\'s CPU (intake + settle) ÷ accepted orders; main thread split by the service owning each profile sample (local/services/<service>/, or the engine it embeds; the rest is unattributed plumbing: sockets, timers), Lambda by function (each sandbox thread\'s CPU during invocations), helper threads (the process\'s other threads), DynamoDB Local; pipeline = all of these without the benchmark\'s own main-thread samples and its estimated DynamoDB reads',
+  'lean.memory_mb': 'idle: resident memory of node bin/wims.js up\'s whole process tree, 3 s after its warm start; peak: peak_rss_mb of the in-process run',
+  'lean.ready_ms': 'node bin/wims.js up spawned → its "ready" line; cold: empty cache (local/cache.ts) and state folder; warm: started again with nothing changed',
+  'lean.physical_limit': 'DynamoDB Local alone, in memory, driven by 10 closed-loop clients each replaying one order\'s requests by action (the run\'s mix, the benchmark\'s reads taken out); stack_orders_per_s: accepted orders ÷ (first createdAt → last paidAt); stack_to_limit: their ratio',
 };
 
 /** What a finished run measured, before it is shaped into the results JSON. */
