@@ -14,7 +14,10 @@ function inputs(change: Partial<LeanInputs> = {}): LeanInputs {
     ownDynamoDbRequests: 500,
     limit: { mix: { PutItem: 3, GetRecords: 2 }, not_replayed: [], clients: 10, orders_per_s: 40, requests_per_s: 200, cpu_ms_per_order: 15 },
     stackOrdersPerSecond: 20,
-    starts: { cold: { ready_ms: 6000, idle_rss_mb: 500, processes: { node: 400, java: 100 } }, warm: { ready_ms: 2400, idle_rss_mb: 240, processes: { node: 140, java: 100 } } },
+    starts: {
+      cold: { ready_ms: 6000, idle_rss_mb: 500, processes: { node: 400, java: 100 } },
+      warm: { ready_ms: 2400, idle_rss_mb: 240, processes: { node: 140, java: 100 } },
+    },
     peakRssMb: 700,
     ...change,
   };
