@@ -9,7 +9,7 @@ function inputs(change: Partial<LeanInputs> = {}): LeanInputs {
   return {
     accepted: 1000,
     cpuSeconds: { main_thread_s: 20, other_threads_s: 15, dynamodb_local_s: 18, artillery_s: 4 },
-    mainThreadShares: { apigateway: 0.5, 'runtime (unattributed)': 0.4, benchmark: 0.1 },
+    mainThreadShares: { apigateway: 0.5, 'plumbing: HTTP and sockets': 0.4, benchmark: 0.1 },
     lambdaCpuMs: { Enrichment: 6000, Provider: 4000 },
     ownDynamoDbRequests: 500,
     limit: { mix: { PutItem: 3, GetRecords: 2 }, not_replayed: [], clients: 10, orders_per_s: 40, requests_per_s: 200, cpu_ms_per_order: 15 },
@@ -29,7 +29,7 @@ describe('leanFigures', () => {
     const { cpu_ms_per_order: cpu } = leanFigures(inputs());
 
     // Assess: 20 s of main thread over 1000 orders is 20 ms, of which 10 % was the benchmark's
-    expect(cpu.main_thread).toEqual({ total: 18, by_owner: { apigateway: 10, 'runtime (unattributed)': 8 } });
+    expect(cpu.main_thread).toEqual({ total: 18, by_owner: { apigateway: 10, 'plumbing: HTTP and sockets': 8 } });
     expect(cpu.benchmark.main_thread).toBe(2);
     expect(cpu.lambda).toEqual({ total: 10, by_function: { Enrichment: 6, Provider: 4 } });
     // The process's other threads less the sandboxes' own.
