@@ -70,7 +70,7 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
       '-XX:TieredStopAtLevel=1',
       // A small heap that grows on demand, collected by one thread: 115 MiB resident at idle
       // instead of G1's 160 MiB (tables live in SQLite's native memory, not on the Java heap).
-      '-XX:+UseSerialGC', '-Xms8m', '-Xmx256m', '-Xss512k', '-XX:ReservedCodeCacheSize=32m', '-XX:MaxMetaspaceSize=96m',
+      '-XX:+UseSerialGC', '-Xms8m', '-Xmx256m',
       `-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`,
       '-jar', join(jarDir, 'DynamoDBLocal.jar'),
       '-sharedDb', '-disableTelemetry', '-port', String(port), ...storage,
