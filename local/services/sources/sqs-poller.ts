@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { localClientConfig } from '../../net.js';
+import { traceHop } from '../../trace.js';
 
 /** SQS hands out at most 10 messages per ReceiveMessage. */
 const MAX_RECEIVE = 10;
@@ -119,6 +120,7 @@ export class SqsPoller {
       }
       if (messages.length === 0) continue;
       const records = messages.map((message) => toSqsRecord(message, this.options.queueArn, this.options.region));
+      traceHop('sqs', 'ReceiveMessage', this.options.queueArn, records);
       let failed: Set<string>;
       try {
         failed = new Set(await this.options.process(records));
