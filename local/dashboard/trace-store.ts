@@ -1,0 +1,223 @@
+/**
+ * The dashboard's trace store: the sink of the runtime's event log (local/trace.ts). Adding a
+ * hop costs a ring-buffer slot and a counter; finding which correlation ids a hop carries (by
+ * walking its payload, JSON text included) happens later, when a page asks, for the hops added
+ * since. The application names its correlation keys (e.g. `orderId`) in its template's metadata,
+ * so the runtime knows no key of its data model.
+ */
+import type { TraceHop, TraceSink } from '../trace.js';
+
+/** How much the store keeps, and which attributes it follows. */
+export interface TraceStoreOptions {
+  /** Attribute names whose values tie hops together (e.g. `orderId`). */
+  correlationKeys: readonly string[];
+  /** Attributes shown beside each id in the list, read from the newest change record (NewImage) that carries the id. */
+  summaryKeys: readonly string[];
+  /** Hops kept (the oldest are dropped first). */
+  capacity?: number;
+  /** Correlation ids kept (the oldest first seen are dropped first). */
+  maxIds?: number;
+  /** Hops kept per correlation id. */
+  maxHopsPerId?: number;
+}
+
+/** One correlation id and what the store knows of it. */
+export interface Correlated {
+  id: string;
+  firstTime: number;
+  lastTime: number;
+  hops: number;
+  summary: Record<string, string>;
+  /** The first hop that reported an error: the step that failed, and its error. */
+  failure?: { service: string; hop: string; resource: string; error: string };
+}
+
+interface Entry extends Correlated {
+  trail: TraceHop[];
+}
+
+/** A hop as the page gets it: the payload serialised now, on request. */
+export type TraceHopView = Omit<TraceHop, 'payload' | 'context'> & { payload: unknown };
+
+const DEFAULT_CAPACITY = 20_000;
+const DEFAULT_MAX_IDS = 20_000;
+const DEFAULT_MAX_HOPS_PER_ID = 400;
+/** JSON text longer than this is not parsed for ids (payload limits are 256 KB; ids sit in small bodies). */
+const MAX_PARSED_TEXT = 64 * 1024;
+const MAX_DEPTH = 12;
+
+export class TraceStore implements TraceSink {
+  private readonly ring: Array<TraceHop | undefined>;
+  private next = 0;
+  private indexedSeq = 0;
+  private readonly entries = new Map<string, Entry>();
+  private readonly keys: ReadonlySet<string>;
+  private readonly counts = new Map<string, number>();
+  private newestSeq = 0;
+
+  constructor(private readonly options: TraceStoreOptions) {
+    this.ring = new Array<TraceHop | undefined>(options.capacity ?? DEFAULT_CAPACITY);
+    this.keys = new Set(options.correlationKeys);
+  }
+
+  add(hop: TraceHop): void {
+    this.ring[this.next] = hop;
+    this.next = (this.next + 1) % this.ring.length;
+    this.newestSeq = hop.seq;
+    this.counts.set(hop.resource, (this.counts.get(hop.resource) ?? 0) + 1);
+  }
+
+  /** Hops recorded so far per resource (name or ARN), since the start. */
+  hopCounts(): ReadonlyMap<string, number> {
+    return this.counts;
+  }
+
+  /** The newest hop's sequence number: it changes whenever anything happened. */
+  latestSeq(): number {
+    return this.newestSeq;
+  }
+
+  /** Correlation ids, newest activity first, whose id or summary contains `query` (case-insensitive). */
+  list(query = '', limit = 200): Correlated[] {
+    this.index();
+    const needle = query.trim().toLowerCase();
+    const found: Correlated[] = [];
+    for (const entry of this.entries.values()) {
+      const haystack = [entry.id, ...Object.values(entry.summary)].join(' ').toLowerCase();
+      if (needle === '' || haystack.includes(needle)) found.push(summaryOf(entry));
+    }
+    return found.sort((a, b) => b.lastTime - a.lastTime).slice(0, limit);
+  }
+
+  /** Every hop of one correlation id, oldest first, with payloads; undefined for an unknown id. */
+  trace(id: string): { order: Correlated; hops: TraceHopView[] } | undefined {
+    this.index();
+    const entry = this.entries.get(id);
+    if (entry === undefined) return undefined;
+    const hops = [...entry.trail]
+      .sort((a, b) => a.time - b.time || a.seq - b.seq)
+      .map(({ context: _context, payload, ...hop }) => ({ ...hop, payload: viewOf(payload) }));
+    return { order: summaryOf(entry), hops };
+  }
+
+  /** Indexes the hops added since the last call: the lazy half of the store. */
+  private index(): void {
+    const size = this.ring.length;
+    for (let offset = 0; offset < size; offset++) {
+      const hop = this.ring[(this.next + offset) % size];
+      if (hop === undefined || hop.seq <= this.indexedSeq) continue;
+      this.indexHop(hop);
+      this.indexedSeq = hop.seq;
+    }
+  }
+
+  private indexHop(hop: TraceHop): void {
+    const ids = new Set<string>();
+    collectIds(hop.payload, this.keys, ids, 0);
+    if (hop.context !== undefined) collectIds(hop.context, this.keys, ids, 0);
+    for (const id of ids) {
+      let entry = this.entries.get(id);
+      if (entry === undefined) {
+        entry = { id, firstTime: hop.time, lastTime: hop.time, hops: 0, summary: {}, trail: [] };
+        this.entries.set(id, entry);
+        this.evictIds();
+      }
+      entry.hops++;
+      entry.lastTime = Math.max(entry.lastTime, hop.time + (hop.durationMs ?? 0));
+      if (entry.trail.length < (this.options.maxHopsPerId ?? DEFAULT_MAX_HOPS_PER_ID)) entry.trail.push(hop);
+      if (hop.error !== undefined && entry.failure === undefined) {
+        entry.failure = { service: hop.service, hop: hop.hop, resource: hop.resource, error: hop.error };
+      }
+    }
+    if (this.options.summaryKeys.length > 0) this.summarise(hop.payload);
+  }
+
+  /** Change records (DynamoDB stream records: `dynamodb.NewImage`) give each id its latest summary values. */
+  private summarise(payload: unknown): void {
+    if (!Array.isArray(payload)) return;
+    for (const record of payload) {
+      const image = (record as { dynamodb?: { NewImage?: Record<string, unknown> } } | null)?.dynamodb?.NewImage;
+      if (image === undefined) continue;
+      const ids = new Set<string>();
+      collectIds(image, this.keys, ids, 0);
+      for (const id of ids) {
+        const entry = this.entries.get(id);
+        if (entry === undefined) continue;
+        for (const key of this.options.summaryKeys) {
+          const value = scalarOf(image[key]);
+          if (value !== undefined) entry.summary[key] = value;
+        }
+      }
+    }
+  }
+
+  private evictIds(): void {
+    const limit = this.options.maxIds ?? DEFAULT_MAX_IDS;
+    for (const id of this.entries.keys()) {
+      if (this.entries.size <= limit) return;
+      this.entries.delete(id);
+    }
+  }
+}
+
+function summaryOf({ trail: _trail, summary, failure, ...entry }: Entry): Correlated {
+  return { ...entry, summary: { ...summary }, ...(failure && { failure: { ...failure } }) };
+}
+
+/** A string, a number, or a DynamoDB attribute value of either (`{"S": …}`, `{"N": …}`). */
+function scalarOf(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  if (value !== null && typeof value === 'object') {
+    const attribute = value as { S?: unknown; N?: unknown };
+    if (typeof attribute.S === 'string') return attribute.S;
+    if (typeof attribute.N === 'string') return attribute.N;
+  }
+  return undefined;
+}
+
+function parsedText(text: string): unknown {
+  const start = text.trimStart()[0];
+  if ((start !== '{' && start !== '[') || text.length > MAX_PARSED_TEXT) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Adds to `ids` the value of every correlation key found in `value`, looking inside JSON text and bytes too. */
+function collectIds(value: unknown, keys: ReadonlySet<string>, ids: Set<string>, depth: number): void {
+  if (depth > MAX_DEPTH || value === null || value === undefined) return;
+  if (typeof value === 'string') {
+    const parsed = parsedText(value);
+    if (parsed !== undefined) collectIds(parsed, keys, ids, depth + 1);
+    return;
+  }
+  if (typeof value !== 'object') return;
+  if (value instanceof Uint8Array) {
+    if (value.length <= MAX_PARSED_TEXT) collectIds(Buffer.from(value).toString('utf8'), keys, ids, depth + 1);
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (const element of value) collectIds(element, keys, ids, depth + 1);
+    return;
+  }
+  for (const [key, child] of Object.entries(value)) {
+    const id = keys.has(key) ? scalarOf(child) : undefined;
+    if (id !== undefined) ids.add(id);
+    else collectIds(child, keys, ids, depth + 1);
+  }
+}
+
+/** A payload as JSON can carry it: bytes become text, and JSON text is shown parsed. */
+function viewOf(payload: unknown): unknown {
+  return JSON.parse(JSON.stringify(payload, (_key, value: unknown) => {
+    if (value !== null && typeof value === 'object' && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) {
+      const text = Buffer.from((value as { data: number[] }).data).toString('utf8');
+      return parsedText(text) ?? text;
+    }
+    if (typeof value === 'string') return parsedText(value) ?? value;
+    return value;
+  }) ?? null) as unknown;
+}
