@@ -103,7 +103,8 @@ async function readJson(request: IncomingMessage): Promise<Record<string, unknow
 /** Starts the dashboard of a running stack; `port` 0 (the default) lets the OS choose. */
 export async function startDashboard(stack: LocalStack, templatePath: string, port = 0): Promise<Dashboard> {
   const [script, styles] = await Promise.all([bundlePage(), readFile(new URL('page/style.css', import.meta.url), 'utf8')]);
-  const traces = new TraceStore(traceSettings(templatePath));
+  const settings = traceSettings(templatePath);
+  const traces = new TraceStore(settings);
   setTraceSink(traces);
   const stopRecording = recordStackEvents(stack);
   const sqs = new SQSClient(localClientConfig(stack.endpoints.sqs, stack.template.region));
@@ -138,7 +139,7 @@ export async function startDashboard(stack: LocalStack, templatePath: string, po
 
   const routes: Record<string, (url: URL, request: IncomingMessage) => Promise<unknown> | unknown> = {
     'GET /api/topology': () => topology,
-    'GET /api/orders': (url) => ({ keys: traceSettings(templatePath), orders: traces.list(url.searchParams.get('q') ?? '') }),
+    'GET /api/orders': (url) => ({ keys: settings, orders: traces.list(url.searchParams.get('q') ?? '') }),
     'GET /api/trace': (url) => traces.trace(url.searchParams.get('id') ?? '') ?? { error: 'NotFound' },
     'GET /api/queues': async () => {
       const depths = await queueDepths(stack, sqs);

@@ -102,6 +102,7 @@ export class TraceStore implements TraceSink {
 
   /** Indexes the hops added since the last call: the lazy half of the store. */
   private index(): void {
+    if (this.indexedSeq === this.newestSeq) return;
     const size = this.ring.length;
     for (let offset = 0; offset < size; offset++) {
       const hop = this.ring[(this.next + offset) % size];

@@ -151,11 +151,11 @@ async function traceView(root: HTMLElement, id: string): Promise<void> {
       el('span', { class: 'name' }, hop.hop),
       el('span', { class: 'resource' }, shortName(hop.resource)),
       el('span', { class: 'duration' }, hop.durationMs === undefined ? '' : `${hop.durationMs} ms`),
-      el('span', { class: 'bar', style: `margin-left:${(((hop.time - start) / span) * 100).toFixed(2)}%;width:${Math.max(0.4, ((hop.durationMs ?? 0) / span) * 100).toFixed(2)}%` }),
+      el('span', { class: 'track' }, el('span', { class: 'bar', style: `left:${(((hop.time - start) / span) * 100).toFixed(2)}%;width:${Math.max(0.4, ((hop.durationMs ?? 0) / span) * 100).toFixed(2)}%` })),
       hop.error ? el('span', { class: 'error' }, hop.error) : '',
       el('details', {}, el('summary', {}, 'payload'), el('pre', {}, json(hop.payload))),
     );
-    if (hop.service === 'states' && hop.hop === 'Execution') item.append(statesOf(hop.payload as Execution));
+    if (hop.service === 'states' && hop.hop === 'Execution') item.append(el('div', { class: 'states-of-hop' }, statesOf(hop.payload as Execution)));
     list.append(item);
   }
   root.append(list);

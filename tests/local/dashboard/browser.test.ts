@@ -2,7 +2,8 @@
  * The dashboard in a real browser (Debian's headless Chromium through playwright-core): an order
  * placed through the API is followed live to READY_FOR_FULFILLMENT on its trace; a poison order's
  * trace shows the step that failed; a dead-letter redrive from the page moves the messages.
- * Each view is saved as a screenshot under screenshots/ (git-ignored).
+ * Each view is saved as a screenshot under screenshots/ (git-ignored); trace-readme.png is the
+ * one in docs/ for the README.
  *
  * Without /usr/bin/chromium the suite is skipped with the reason in its name, except under
  * CI=true, where it fails: .ci/run installs the browser.
@@ -77,6 +78,7 @@ describeInBrowser(`the dashboard in headless Chromium${missing === undefined ? '
       }
       expect(await page.$$('.hop.failed')).toHaveLength(0);
       await shoot('trace');
+      await page.screenshot({ path: `${SCREENSHOTS}trace-readme.png` });
       await page.click('.hop[data-hop="states Execution"] details summary');
       await shoot('trace-payload');
 
