@@ -7,6 +7,8 @@
  *   npm run bench -- --scale           then offered loads of 10, 50, 100 and 200 orders/s, 30 s each
  *   npm run bench -- --target <url>    a running (`npm start`) or deployed stack (its OrdersApiUrl),
  *                                      measured over HTTP only
+ *   npm run bench -- --dashboard idle|page   with the dashboard running (idle: no page; page: a headless
+ *                                      Chromium page on it); npm run bench:dashboard compares them
  *
  * Without --target it boots template.yaml in this process (in memory). Results go to
  * loadtest/results/latest.json (see DEFINITIONS in report.ts for what each figure means).
@@ -19,6 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startLocalStack, type LocalStack } from '../local/runtime.js';
 import { plannedRequests, runArtillery, RecordTail, type ArtilleryOutcome } from './artillery.js';
 import { StackResources, type CpuTimes } from './resources.js';
+import { startBenchDashboard, type DashboardMode } from './dashboard-page.js';
 import { HttpObserver, LocalObserver, type Observer } from './observe.js';
 import type { UsageReport } from '../local/services/usage.js';
 import type { PriceTable } from './cost.js';
@@ -39,7 +42,7 @@ import {
 } from './report.js';
 import { expectedDecrement, isAccepted, isSettled, scaleFigures, type ObservedOrder, type OrderRecord, type ScaleStep } from './stats.js';
 
-const USAGE = 'usage: npm run bench [-- --quick] [-- --scale] [-- --target <OrdersApiUrl>]';
+const USAGE = 'usage: npm run bench [-- --quick] [-- --scale] [-- --target <OrdersApiUrl>] [-- --dashboard idle|page]';
 const SCRIPT = resolve('loadtest/orders.yml');
 const RESULTS = resolve('loadtest/results');
 /** Payments per second of the payments pipe and the stand-in provider: the write-up's, and --quick's. */
@@ -53,7 +56,7 @@ const SETTLE_TIMEOUT_MS = 60_000;
 const PROGRESS_EVERY_MS = 1000;
 
 const { values: flags } = parseArgs({
-  options: { quick: { type: 'boolean' }, scale: { type: 'boolean' }, target: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  options: { quick: { type: 'boolean' }, scale: { type: 'boolean' }, target: { type: 'string' }, dashboard: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
 });
 
 function progress(message: string): void {
@@ -235,6 +238,8 @@ async function main(): Promise<void> {
     subject = { observer: new HttpObserver(flags.target), target: flags.target };
   }
   const { observer, stack, resources } = subject;
+  if (flags.dashboard !== undefined && !['idle', 'page'].includes(flags.dashboard)) throw new Error(`--dashboard takes idle or page, not ${flags.dashboard}`);
+  const stopDashboard = stack && flags.dashboard ? await startBenchDashboard(stack, flags.dashboard as DashboardMode) : undefined;
 
   try {
     const run = await load(subject, 'orders', plannedRequests(SCRIPT));
@@ -313,6 +318,7 @@ async function main(): Promise<void> {
   } finally {
     resources?.stop();
     observer.close();
+    await stopDashboard?.();
     await stack?.stop();
   }
 }
