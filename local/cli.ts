@@ -89,7 +89,8 @@ async function up(): Promise<void> {
   console.log(`Starting ${options.templatePath} locally (${options.inMemory ? 'in memory' : `state in ${stateDir}`})…`);
   const stack = await startLocalStack(options);
   const admin = await startAdminServer(stack);
-  const dashboardPort = Number(flags['dashboard-port'] ?? process.env.WIMS_DASHBOARD_PORT ?? 3100);
+  // --port 0 (free ports, e.g. beside other stacks) picks a free one for the dashboard too.
+  const dashboardPort = Number(flags['dashboard-port'] ?? process.env.WIMS_DASHBOARD_PORT ?? (options.apiPort === 0 ? 0 : 3100));
   if (!Number.isInteger(dashboardPort) || dashboardPort < 0 || dashboardPort > 65535) throw new UsageError(`--dashboard-port must be a TCP port (0: any free one), not ${flags['dashboard-port']}`);
   const dashboard = await startDashboard(stack, options.templatePath!, dashboardPort);
   // Written for in-memory runs too: it is how the other commands find this process.

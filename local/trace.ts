@@ -33,9 +33,14 @@ export interface TraceSink {
 let sink: TraceSink | undefined;
 let nextSeq = 1;
 
-/** Installs (or, with undefined, removes) the process's sink. */
-export function setTraceSink(next: TraceSink | undefined): void {
+/** Installs the process's sink: one per process, the last dashboard started. */
+export function setTraceSink(next: TraceSink): void {
   sink = next;
+}
+
+/** Removes `installed` if it is still the process's sink. */
+export function removeTraceSink(installed: TraceSink): void {
+  if (sink === installed) sink = undefined;
 }
 
 /** Records one hop; a no-op without a sink. */

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { LOOPBACK, localClientConfig } from '../net.js';
-import { setTraceSink, traceHop } from '../trace.js';
+import { removeTraceSink, setTraceSink, traceHop } from '../trace.js';
 import { readTemplate } from '../template/parse.js';
 import { archiveName, deadLetterSources, queueDepths, redriveDeadLetters } from '../admin.js';
 import type { LocalStack } from '../runtime.js';
@@ -27,7 +27,6 @@ import { alarmStates, executionRecord, executionSummaries, MetricSampler, peekQu
 export interface Dashboard {
   url: string;
   server: Server;
-  traces: TraceStore;
   stop(): Promise<void>;
 }
 
@@ -190,12 +189,11 @@ export async function startDashboard(stack: LocalStack, templatePath: string, po
   return {
     url: `http://${LOOPBACK}:${bound}/`,
     server,
-    traces,
     async stop() {
       clearInterval(ticker);
       metrics.stop();
       stopRecording();
-      setTraceSink(undefined);
+      removeTraceSink(traces);
       for (const client of clients) client.end();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       sqs.destroy();

@@ -1,9 +1,14 @@
 /**
  * The dashboard's trace store: the sink of the runtime's event log (local/trace.ts). Adding a
  * hop costs a ring-buffer slot and a counter; finding which correlation ids a hop carries (by
- * walking its payload, JSON text included) happens later, when a page asks, for the hops added
- * since. The application names its correlation keys (e.g. `orderId`) in its template's metadata,
+ * walking its payload, and matching JSON text with a pattern rather than parsing it) happens
+ * later, when a page asks, for the hops added since. The application names its correlation keys (e.g. `orderId`) in its template's metadata,
  * so the runtime knows no key of its data model.
+ *
+ * LIMITATIONS: the newest 20,000 hops are kept, and hops a page did not ask about before they
+ * were dropped are never indexed (under a long benchmark without a page, only its end is
+ * traced); payloads are shown as they are when a page reads them; summary values come from
+ * DynamoDB stream records only (the table holds the truth of an item); one store per process.
  */
 import type { TraceHop, TraceSink } from '../trace.js';
 
@@ -42,22 +47,25 @@ export type TraceHopView = Omit<TraceHop, 'payload' | 'context'> & { payload: un
 const DEFAULT_CAPACITY = 20_000;
 const DEFAULT_MAX_IDS = 20_000;
 const DEFAULT_MAX_HOPS_PER_ID = 400;
-/** JSON text longer than this is not parsed for ids (payload limits are 256 KB; ids sit in small bodies). */
+/** JSON text longer than this is not searched for ids (payload limits are 256 KB; ids sit in small bodies). */
 const MAX_PARSED_TEXT = 64 * 1024;
 const MAX_DEPTH = 12;
+
+/** Adds to a set the correlation ids a payload carries. */
+type IdCollector = (value: unknown, ids: Set<string>) => void;
 
 export class TraceStore implements TraceSink {
   private readonly ring: Array<TraceHop | undefined>;
   private next = 0;
   private indexedSeq = 0;
   private readonly entries = new Map<string, Entry>();
-  private readonly keys: ReadonlySet<string>;
+  private readonly collectIds: IdCollector;
   private readonly counts = new Map<string, number>();
   private newestSeq = 0;
 
   constructor(private readonly options: TraceStoreOptions) {
     this.ring = new Array<TraceHop | undefined>(options.capacity ?? DEFAULT_CAPACITY);
-    this.keys = new Set(options.correlationKeys);
+    this.collectIds = idCollector(options.correlationKeys);
   }
 
   add(hop: TraceHop): void {
@@ -78,7 +86,7 @@ export class TraceStore implements TraceSink {
   }
 
   /** Correlation ids, newest activity first, whose id or summary contains `query` (case-insensitive). */
-  list(query = '', limit = 200): Correlated[] {
+  list(query = '', limit = 100): Correlated[] {
     this.index();
     const needle = query.trim().toLowerCase();
     const found: Correlated[] = [];
@@ -114,8 +122,8 @@ export class TraceStore implements TraceSink {
 
   private indexHop(hop: TraceHop): void {
     const ids = new Set<string>();
-    collectIds(hop.payload, this.keys, ids, 0);
-    if (hop.context !== undefined) collectIds(hop.context, this.keys, ids, 0);
+    this.collectIds(hop.payload, ids);
+    if (hop.context !== undefined) this.collectIds(hop.context, ids);
     for (const id of ids) {
       let entry = this.entries.get(id);
       if (entry === undefined) {
@@ -140,7 +148,7 @@ export class TraceStore implements TraceSink {
       const image = (record as { dynamodb?: { NewImage?: Record<string, unknown> } } | null)?.dynamodb?.NewImage;
       if (image === undefined) continue;
       const ids = new Set<string>();
-      collectIds(image, this.keys, ids, 0);
+      this.collectIds(image, ids);
       for (const id of ids) {
         const entry = this.entries.get(id);
         if (entry === undefined) continue;
@@ -187,28 +195,36 @@ function parsedText(text: string): unknown {
   }
 }
 
-/** Adds to `ids` the value of every correlation key found in `value`, looking inside JSON text and bytes too. */
-function collectIds(value: unknown, keys: ReadonlySet<string>, ids: Set<string>, depth: number): void {
-  if (depth > MAX_DEPTH || value === null || value === undefined) return;
-  if (typeof value === 'string') {
-    const parsed = parsedText(value);
-    if (parsed !== undefined) collectIds(parsed, keys, ids, depth + 1);
-    return;
-  }
-  if (typeof value !== 'object') return;
-  if (value instanceof Uint8Array) {
-    if (value.length <= MAX_PARSED_TEXT) collectIds(Buffer.from(value).toString('utf8'), keys, ids, depth + 1);
-    return;
-  }
-  if (Array.isArray(value)) {
-    for (const element of value) collectIds(element, keys, ids, depth + 1);
-    return;
-  }
-  for (const [key, child] of Object.entries(value)) {
-    const id = keys.has(key) ? scalarOf(child) : undefined;
-    if (id !== undefined) ids.add(id);
-    else collectIds(child, keys, ids, depth + 1);
-  }
+/**
+ * Finds the value of every correlation key in objects (plain or DynamoDB attribute values) and
+ * in JSON text, however deeply the text is escaped inside other text: a pattern match, so the
+ * text is never parsed.
+ */
+function idCollector(keys: readonly string[]): IdCollector {
+  const keySet = new Set(keys);
+  const quote = String.raw`\\*"`;
+  const names = keys.map((key) => key.replace(/[.*+?^${}()|[\]\\]/g, String.raw`\$&`)).join('|');
+  const inText = new RegExp(`${quote}(?:${names})${quote}\\s*:\\s*(?:\\{\\s*${quote}[SN]${quote}\\s*:\\s*)?${quote}([^"\\\\]+)`, 'g');
+  const fromText = (text: string, ids: Set<string>): void => {
+    if (text.length > MAX_PARSED_TEXT) return;
+    for (const match of text.matchAll(inText)) ids.add(match[1]!);
+  };
+  const walk = (value: unknown, ids: Set<string>, depth: number): void => {
+    if (depth > MAX_DEPTH || value === null || value === undefined) return;
+    if (typeof value === 'string') return fromText(value, ids);
+    if (typeof value !== 'object') return;
+    if (value instanceof Uint8Array) return value.length <= MAX_PARSED_TEXT ? fromText(Buffer.from(value).toString('utf8'), ids) : undefined;
+    if (Array.isArray(value)) {
+      for (const element of value) walk(element, ids, depth + 1);
+      return;
+    }
+    for (const [key, child] of Object.entries(value)) {
+      const id = keySet.has(key) ? scalarOf(child) : undefined;
+      if (id !== undefined) ids.add(id);
+      else walk(child, ids, depth + 1);
+    }
+  };
+  return keys.length === 0 ? () => undefined : (value, ids) => walk(value, ids, 0);
 }
 
 /** A payload as JSON can carry it: bytes become text, and JSON text is shown parsed. */

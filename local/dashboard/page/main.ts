@@ -1,7 +1,8 @@
 /**
  * The dashboard page: a hash router over the views, each a function that reads the dashboard's
  * JSON API and renders plain DOM. The SSE stream's tick refreshes the topology's rates and
- * depths in place, and re-renders a data view only when the newest hop's number changed.
+ * depths in place, and re-renders a data view only when the newest hop's number changed, at
+ * most every few seconds (each re-render has the dashboard index the hops since).
  */
 import { chart, el, fetchJson, formatTime, json, postJson } from './dom.js';
 import { renderTopology, updateTopology, type Topology } from './topology.js';
@@ -73,8 +74,12 @@ const VIEWS: Record<string, { title: string; render: View; live: boolean }> = {
 const NAV = ['topology', 'orders', 'queues', 'executions', 'outbox', 'metrics', 'alarms', 'replay'];
 
 let topology: Topology | undefined;
-let lastSeq = -1;
+/** A live view is re-rendered at most this often: under load, something changes every tick. */
+const LIVE_RENDER_MS = 3000;
+let renderedSeq = -1;
+let renderedAt = 0;
 let rendering = false;
+let latestSeq = -1;
 
 function route(): { name: string; argument: string } {
   const [name = 'topology', ...rest] = decodeURIComponent(location.hash.slice(1)).split('/');
@@ -89,6 +94,8 @@ async function render(): Promise<void> {
   document.querySelectorAll('#nav a').forEach((link) => link.classList.toggle('active', link.getAttribute('href') === `#${name}`));
   const fresh = el('section', { class: `view view-${name}`, 'data-view': name });
   rendering = true;
+  renderedSeq = latestSeq;
+  renderedAt = Date.now();
   try {
     await view.render(fresh, argument);
   } catch (error) {
@@ -298,8 +305,8 @@ function connect(): void {
     live.textContent = `live · hop ${tick.seq}`;
     const { name } = route();
     if (name === 'topology' && topology) updateTopology(tick.rates, tick.queues);
-    if (tick.seq !== lastSeq && VIEWS[name]!.live && !rendering) void render();
-    lastSeq = tick.seq;
+    latestSeq = tick.seq;
+    if (tick.seq !== renderedSeq && VIEWS[name]!.live && !rendering && Date.now() - renderedAt >= LIVE_RENDER_MS) void render();
   });
 }
 

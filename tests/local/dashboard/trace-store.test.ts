@@ -1,6 +1,6 @@
 /**
  * The trace store correlates hops by the configured keys, wherever a payload carries them
- * (nested objects, JSON text, bytes, DynamoDB attribute values), keeps each id's latest summary
+ * (nested objects, JSON text however escaped, bytes, DynamoDB attribute values), keeps each id's latest summary
  * from change records, and stays bounded.
  */
 import { describe, expect, it } from '@jest/globals';
@@ -23,12 +23,15 @@ describe('TraceStore', () => {
     store.add(hop([changeRecord('o-1', 'RESERVED'), changeRecord('o-2', 'BACKORDERED')]));
     store.add(hop({ body: JSON.stringify({ detail: { orderId: 'o-2' } }) }, { error: 'States.TaskFailed: boom', service: 'states', hop: 'Execution' }));
     store.add(hop({ unrelated: true }));
+    store.add(hop({ body: JSON.stringify({ Message: JSON.stringify({ orderId: 'o-3' }) }) }));
+    store.add(hop(JSON.stringify({ Item: { orderId: { S: 'o-4' } } })));
 
     // Assess
     expect(store.trace('o-1')?.hops.map((entry) => entry.seq)).toHaveLength(2);
     expect(store.trace('o-1')?.order.summary).toEqual({ status: 'RESERVED' });
     expect(store.trace('o-2')?.order.failure).toEqual({ service: 'states', hop: 'Execution', resource: 'resource', error: 'States.TaskFailed: boom' });
     expect(store.list('backorder').map((entry) => entry.id)).toEqual(['o-2']);
+    expect(store.list().map((entry) => entry.id).sort()).toEqual(['o-1', 'o-2', 'o-3', 'o-4']);
     expect(store.trace('o-1')?.hops[0]?.payload).toEqual({ request: { customerId: 'c1' }, answer: { orderId: 'o-1', status: 'PENDING' } });
   });
 
