@@ -11,7 +11,7 @@ import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalStack } from '../runtime.js';
 import type { ExecutionRecord } from '../services/stepfunctions/registry.js';
 
-/** Messages of a queue, read without consuming them (each read counts as a receive, as in the SQS console). */
+/** Messages of a queue, read without consuming them (each read adds one to a message's ApproximateReceiveCount). */
 export async function peekQueue(
   stack: LocalStack,
   sqs: SQSClient,

@@ -27,7 +27,21 @@ import { alarmStates, executionRecord, executionSummaries, MetricSampler, peekQu
 export interface Dashboard {
   url: string;
   server: Server;
+  /** What the dashboard's own work took since it started, for the cost benchmark (see {@link DashboardWork}). */
+  work(): DashboardWork;
   stop(): Promise<void>;
+}
+
+/**
+ * The dashboard's own work: `mainThreadMs` is the time its handlers and ticks ran on the main
+ * thread (their synchronous parts: indexing, listing, serialising), an upper bound of their CPU;
+ * `queueReadsMs` is the wall time of the queue-depth reads it made (I/O waits included).
+ */
+export interface DashboardWork {
+  mainThreadMs: number;
+  queueReadsMs: number;
+  requests: number;
+  ticks: number;
 }
 
 const TICK_MS = 1000;
@@ -112,22 +126,45 @@ export async function startDashboard(stack: LocalStack, templatePath: string, po
   const clients = new Set<ServerResponse>();
   let lastCounts = new Map<string, number>();
   let lastTick = Date.now();
+  const work: DashboardWork = { mainThreadMs: 0, queueReadsMs: 0, requests: 0, ticks: 0 };
+  const timed = <T>(task: () => T): T => {
+    const began = performance.now();
+    try {
+      return task();
+    } finally {
+      work.mainThreadMs += performance.now() - began;
+    }
+  };
+  const readDepths = async (): ReturnType<typeof queueDepths> => {
+    const began = performance.now();
+    try {
+      return await queueDepths(stack, sqs);
+    } finally {
+      work.queueReadsMs += performance.now() - began;
+    }
+  };
 
   const tick = async (): Promise<void> => {
     if (clients.size === 0) return;
-    const now = Date.now();
-    const counts = traces.hopCounts();
-    const rates: Record<string, number> = {};
-    for (const node of topology.nodes) {
-      let delta = 0;
-      for (const alias of node.aliases) delta += (counts.get(alias) ?? 0) - (lastCounts.get(alias) ?? 0);
-      if (delta > 0) rates[node.id] = Math.round((delta * 10_000) / (now - lastTick)) / 10;
-    }
-    lastCounts = new Map(counts);
-    lastTick = now;
-    const queues = await queueDepths(stack, sqs);
-    const data = `data: ${JSON.stringify({ seq: traces.latestSeq(), rates, queues })}\n\n`;
-    for (const client of clients) client.write(data);
+    work.ticks++;
+    const rates = timed(() => {
+      const now = Date.now();
+      const counts = traces.hopCounts();
+      const perSecond: Record<string, number> = {};
+      for (const node of topology.nodes) {
+        let delta = 0;
+        for (const alias of node.aliases) delta += (counts.get(alias) ?? 0) - (lastCounts.get(alias) ?? 0);
+        if (delta > 0) perSecond[node.id] = Math.round((delta * 10_000) / (now - lastTick)) / 10;
+      }
+      lastCounts = new Map(counts);
+      lastTick = now;
+      return perSecond;
+    });
+    const queues = await readDepths();
+    timed(() => {
+      const data = `data: ${JSON.stringify({ seq: traces.latestSeq(), rates, queues })}\n\n`;
+      for (const client of clients) client.write(data);
+    });
   };
   let ticking = false;
   const ticker = setInterval(() => {
@@ -141,7 +178,7 @@ export async function startDashboard(stack: LocalStack, templatePath: string, po
     'GET /api/orders': (url) => ({ keys: settings, orders: traces.list(url.searchParams.get('q') ?? '') }),
     'GET /api/trace': (url) => traces.trace(url.searchParams.get('id') ?? '') ?? { error: 'NotFound' },
     'GET /api/queues': async () => {
-      const depths = await queueDepths(stack, sqs);
+      const depths = await readDepths();
       const deadLetterTargets = new Set(topology.edges.filter((edge) => edge.kind === 'dead-letter').map((edge) => edge.to));
       return Object.entries(depths).map(([queue, depth]) => ({
         queue, ...depth, deadLetter: deadLetterTargets.has(queue), redrivesTo: deadLetterSources(stack, queue),
@@ -153,7 +190,7 @@ export async function startDashboard(stack: LocalStack, templatePath: string, po
     'GET /api/execution': (url) => executionRecord(stack, url.searchParams.get('arn') ?? '') ?? { error: 'ExecutionDoesNotExist' },
     'GET /api/outbox': async () => (await readOutbox(stack.outboxDir)).slice(-200).reverse(),
     'GET /api/metrics': () => metrics.series(),
-    'GET /api/alarms': async () => alarmStates(stack, await queueDepths(stack, sqs)),
+    'GET /api/alarms': async () => alarmStates(stack, await readDepths()),
     'GET /api/archives': () => stack.template.resourcesOfType('AWS::Events::Archive'),
     'POST /api/replay': async (_url, request) => {
       const body = await readJson(request);
@@ -179,9 +216,10 @@ export async function startDashboard(stack: LocalStack, templatePath: string, po
     if (request.method === 'GET' && url.pathname === '/app.css') return send(200, 'text/css', styles);
     const route = routes[`${request.method} ${url.pathname}`];
     if (route === undefined) return url.pathname.startsWith('/api/') ? send(404, 'application/json', '{"error":"NotFound"}') : send(200, 'text/html', PAGE);
+    work.requests++;
     Promise.resolve()
-      .then(() => route(url, request))
-      .then((body) => send(200, 'application/json', JSON.stringify(body)))
+      .then(() => timed(() => route(url, request)))
+      .then((body) => send(200, 'application/json', timed(() => JSON.stringify(body))))
       .catch((error: Error) => send(400, 'application/json', JSON.stringify({ error: error.name, message: error.message })));
   });
   await new Promise<void>((resolve) => server.listen(port, LOOPBACK, resolve));
@@ -189,6 +227,7 @@ export async function startDashboard(stack: LocalStack, templatePath: string, po
   return {
     url: `http://${LOOPBACK}:${bound}/`,
     server,
+    work: () => ({ ...work }),
     async stop() {
       clearInterval(ticker);
       metrics.stop();
