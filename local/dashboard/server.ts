@@ -2,8 +2,8 @@
  * The dashboard: a web page served by the running stack on 127.0.0.1, with its JSON API and one
  * Server-Sent Events stream. The page's scripts (page/*.ts) are bundled by esbuild when the
  * dashboard starts, so it works offline. The stream sends one small tick a second while a page
- * is connected (hop rates, queue depths, the newest hop's number); the page re-reads what it
- * shows only when the tick says something changed.
+ * is connected (hop rates, queue depths read every third tick, the newest hop's number); the
+ * page re-reads what it shows only when the tick says something changed, at most every 3 s.
  *
  * The trace follows the correlation keys the template names in its metadata:
  *   Metadata: { WimsLocal: { Trace: { CorrelationKeys: [orderId], SummaryKeys: [customerId, status] } } }
@@ -45,6 +45,8 @@ export interface DashboardWork {
 }
 
 const TICK_MS = 1000;
+/** Queue depths are read every this many ticks (five GetQueueAttributes calls a read), and repeated in between. */
+const DEPTH_EVERY_TICKS = 3;
 /** Bus events kept to correlate their deliveries (a delivery names only the event's id). */
 const EVENTS_KEPT_FOR_DELIVERIES = 5000;
 
@@ -126,6 +128,7 @@ export async function startDashboard(stack: LocalStack, templatePath: string, po
   const clients = new Set<ServerResponse>();
   let lastCounts = new Map<string, number>();
   let lastTick = Date.now();
+  let lastDepths: Awaited<ReturnType<typeof queueDepths>> | undefined;
   const work: DashboardWork = { mainThreadMs: 0, queueReadsMs: 0, requests: 0, ticks: 0 };
   const timed = <T>(task: () => T): T => {
     const began = performance.now();
@@ -160,7 +163,8 @@ export async function startDashboard(stack: LocalStack, templatePath: string, po
       lastTick = now;
       return perSecond;
     });
-    const queues = await readDepths();
+    if (work.ticks % DEPTH_EVERY_TICKS === 1 || lastDepths === undefined) lastDepths = await readDepths();
+    const queues = lastDepths;
     timed(() => {
       const data = `data: ${JSON.stringify({ seq: traces.latestSeq(), rates, queues })}\n\n`;
       for (const client of clients) client.write(data);
