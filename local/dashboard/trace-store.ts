@@ -5,8 +5,9 @@
  * later, when a page asks, for the hops added since. The application names its correlation keys (e.g. `orderId`) in its template's metadata,
  * so the runtime knows no key of its data model.
  *
- * LIMITATIONS: the newest 20,000 hops are kept, and hops a page did not ask about before they
- * were dropped are never indexed (under a long benchmark without a page, only its end is
+ * LIMITATIONS: the newest 20,000 hops are kept, and a trace shows those only (an order's older
+ * hops are gone with them; its summary and failure stay); hops a page did not ask about before
+ * they were dropped are never indexed (under a long benchmark without a page, only its end is
  * traced); payloads are shown as they are when a page reads them; summary values come from
  * DynamoDB stream records only (the table holds the truth of an item); one store per process.
  */
@@ -38,7 +39,8 @@ export interface Correlated {
 }
 
 interface Entry extends Correlated {
-  trail: TraceHop[];
+  /** Where each hop sits in the ring: a hop the ring drops leaves every trail with it, so the ring bounds the memory. */
+  trail: Array<{ slot: number; seq: number }>;
 }
 
 /** A hop as the page gets it: the payload serialised now, on request. */
@@ -102,7 +104,11 @@ export class TraceStore implements TraceSink {
     this.index();
     const entry = this.entries.get(id);
     if (entry === undefined) return undefined;
-    const hops = [...entry.trail]
+    const hops = entry.trail
+      .flatMap(({ slot, seq }) => {
+        const hop = this.ring[slot];
+        return hop?.seq === seq ? [hop] : [];
+      })
       .sort((a, b) => a.time - b.time || a.seq - b.seq)
       .map(({ context: _context, payload, ...hop }) => ({ ...hop, payload: viewOf(payload) }));
     return { order: summaryOf(entry), hops };
@@ -113,14 +119,15 @@ export class TraceStore implements TraceSink {
     if (this.indexedSeq === this.newestSeq) return;
     const size = this.ring.length;
     for (let offset = 0; offset < size; offset++) {
-      const hop = this.ring[(this.next + offset) % size];
+      const slot = (this.next + offset) % size;
+      const hop = this.ring[slot];
       if (hop === undefined || hop.seq <= this.indexedSeq) continue;
-      this.indexHop(hop);
+      this.indexHop(hop, slot);
       this.indexedSeq = hop.seq;
     }
   }
 
-  private indexHop(hop: TraceHop): void {
+  private indexHop(hop: TraceHop, slot: number): void {
     const ids = new Set<string>();
     this.collectIds(hop.payload, ids);
     if (hop.context !== undefined) this.collectIds(hop.context, ids);
@@ -133,7 +140,9 @@ export class TraceStore implements TraceSink {
       }
       entry.hops++;
       entry.lastTime = Math.max(entry.lastTime, hop.time + (hop.durationMs ?? 0));
-      if (entry.trail.length < (this.options.maxHopsPerId ?? DEFAULT_MAX_HOPS_PER_ID)) entry.trail.push(hop);
+      const cap = this.options.maxHopsPerId ?? DEFAULT_MAX_HOPS_PER_ID;
+      if (entry.trail.length >= cap) entry.trail = entry.trail.filter((kept) => this.ring[kept.slot]?.seq === kept.seq);
+      if (entry.trail.length < cap) entry.trail.push({ slot, seq: hop.seq });
       if (hop.error !== undefined && entry.failure === undefined) {
         entry.failure = { service: hop.service, hop: hop.hop, resource: hop.resource, error: hop.error };
       }

@@ -46,4 +46,23 @@ describe('TraceStore', () => {
     expect(store.list().map((entry) => entry.id)).toEqual(['id-49', 'id-48', 'id-47', 'id-46', 'id-45']);
     expect(store.trace('id-30')).toBeUndefined();
   });
+
+  it("shows only the hops still in the ring, keeping an id's failure", () => {
+    // Prepare
+    const store = new TraceStore({ correlationKeys: ['id'], summaryKeys: [], capacity: 10 });
+
+    // Act: a failing first hop, then more than the ring holds, indexed as they come.
+    store.add(hop({ id: 'long' }, { error: 'Boom: first' }));
+    store.list();
+    for (let index = 0; index < 30; index++) {
+      store.add(hop({ id: 'long' }));
+      store.list();
+    }
+
+    // Assess
+    const trace = store.trace('long');
+    expect(trace?.hops).toHaveLength(10);
+    expect(trace?.order.hops).toBe(31);
+    expect(trace?.order.failure?.error).toBe('Boom: first');
+  });
 });
