@@ -9,6 +9,8 @@
  *                                      measured over HTTP only
  *   npm run bench -- --capacity        the 100x day on AWS: per-order usage against AWS's quotas,
  *                                      and the bottleneck (see capacity.ts)
+ *   npm run bench -- --dashboard idle|page   with the dashboard running (idle: no page; page: a headless
+ *                                      Chromium page on it); npm run bench:dashboard compares them
  *
  * Without --target it boots template.yaml in this process (in memory). Results go to
  * loadtest/results/latest.json (see DEFINITIONS in report.ts for what each figure means).
@@ -22,6 +24,7 @@ import { startLocalStack, type LocalStack } from '../local/runtime.js';
 import { plannedRequests, runArtillery, RecordTail, type ArtilleryOutcome } from './artillery.js';
 import { StackResources, type CpuTimes } from './resources.js';
 import { runCapacity } from './capacity.js';
+import { startBenchDashboard, type DashboardMode } from './dashboard-page.js';
 import { HttpObserver, LocalObserver, type Observer } from './observe.js';
 import type { UsageReport } from '../local/services/usage.js';
 import type { PriceTable } from './cost.js';
@@ -46,7 +49,7 @@ import { measureDynamoDbLimit } from './dynamodb-limit.js';
 import { measureStarts } from './startup.js';
 import { formatLean, leanFigures, type LeanFigures } from './lean.js';
 
-const USAGE = 'usage: npm run bench [-- --quick] [-- --scale] [-- --target <OrdersApiUrl>] [-- --capacity]';
+const USAGE = 'usage: npm run bench [-- --quick] [-- --scale] [-- --target <OrdersApiUrl>] [-- --capacity] [-- --dashboard idle|page]';
 const SCRIPT = resolve('loadtest/orders.yml');
 const RESULTS = resolve('loadtest/results');
 /** Payments per second of the payments pipe and the stand-in provider: the write-up's, and --quick's. */
@@ -60,7 +63,10 @@ const SETTLE_TIMEOUT_MS = 60_000;
 const PROGRESS_EVERY_MS = 1000;
 
 const { values: flags } = parseArgs({
-  options: { quick: { type: 'boolean' }, scale: { type: 'boolean' }, target: { type: 'string' }, capacity: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  options: {
+    quick: { type: 'boolean' }, scale: { type: 'boolean' }, target: { type: 'string' }, capacity: { type: 'boolean' }, dashboard: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
 });
 
 function progress(message: string): void {
@@ -260,6 +266,8 @@ async function main(): Promise<void> {
     subject = { observer: new HttpObserver(flags.target), target: flags.target };
   }
   const { observer, stack, resources } = subject;
+  if (flags.dashboard !== undefined && !['idle', 'page'].includes(flags.dashboard)) throw new Error(`--dashboard takes idle or page, not ${flags.dashboard}`);
+  const stopDashboard = stack && flags.dashboard ? await startBenchDashboard(stack, flags.dashboard as DashboardMode) : undefined;
 
   try {
     const profile = stack ? await MainThreadProfile.start() : undefined;
@@ -360,6 +368,7 @@ async function main(): Promise<void> {
   } finally {
     resources?.stop();
     observer.close();
+    await stopDashboard?.();
     await stack?.stop();
   }
 }

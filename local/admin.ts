@@ -33,18 +33,7 @@ export async function stackStatus(stack: LocalStack): Promise<StackStatus> {
   const sqs = new SQSClient(localClientConfig(stack.endpoints.sqs, stack.template.region));
   const dynamodb = new DynamoDBClient(localClientConfig(stack.endpoints.dynamodb, stack.template.region));
   try {
-    const queues: StackStatus['queues'] = {};
-    for (const logicalId of stack.template.resourcesOfType('AWS::SQS::Queue')) {
-      const url = stack.resources.get(logicalId)!.physicalId;
-      const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({
-        QueueUrl: url,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }));
-      queues[logicalId] = {
-        visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
-        inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
-      };
-    }
+    const queues = await queueDepths(stack, sqs);
     const inventory: Record<string, number> = {};
     const ordersByStatus: Record<string, number> = {};
     const paymentsByStatus: Record<string, number> = {};
@@ -69,6 +58,23 @@ export async function stackStatus(stack: LocalStack): Promise<StackStatus> {
   }
 }
 
+/** Visible and in-flight messages of every queue of the template, by logical id. */
+export async function queueDepths(stack: LocalStack, sqs: SQSClient): Promise<StackStatus['queues']> {
+  const queues: StackStatus['queues'] = {};
+  for (const logicalId of stack.template.resourcesOfType('AWS::SQS::Queue')) {
+    const url = stack.resources.get(logicalId)!.physicalId;
+    const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }));
+    queues[logicalId] = {
+      visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+      inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+    };
+  }
+  return queues;
+}
+
 async function* scan(client: DynamoDBClient, tableName: string): AsyncGenerator<Record<string, unknown>> {
   let start: Record<string, AttributeValue> | undefined;
   do {
@@ -76,6 +82,15 @@ async function* scan(client: DynamoDBClient, tableName: string): AsyncGenerator<
     for (const item of page.Items ?? []) yield unmarshall(item);
     start = page.LastEvaluatedKey;
   } while (start);
+}
+
+/** The queues whose redrive policy names `deadLetterLogicalId` as their dead-letter queue. */
+export function deadLetterSources(stack: LocalStack, deadLetterLogicalId: string): string[] {
+  const arn = stack.resources.get(deadLetterLogicalId)?.attributes.Arn;
+  return stack.template.resourcesOfType('AWS::SQS::Queue').filter((logicalId) => {
+    const redrive = stack.template.resolveResource(logicalId, stack.resources).properties.RedrivePolicy as { deadLetterTargetArn?: string } | undefined;
+    return arn !== undefined && redrive?.deadLetterTargetArn === arn;
+  });
 }
 
 /**
@@ -87,10 +102,7 @@ export async function redriveDeadLetters(stack: LocalStack, deadLetterLogicalId:
   if (!deadLetter || stack.template.typeOf(deadLetterLogicalId) !== 'AWS::SQS::Queue') {
     throw new Error(`${deadLetterLogicalId} is not a queue of this template`);
   }
-  const sources = stack.template.resourcesOfType('AWS::SQS::Queue').filter((logicalId) => {
-    const redrive = stack.template.resolveResource(logicalId, stack.resources).properties.RedrivePolicy as { deadLetterTargetArn?: string } | undefined;
-    return redrive?.deadLetterTargetArn === deadLetter.attributes.Arn;
-  });
+  const sources = deadLetterSources(stack, deadLetterLogicalId);
   if (sources.length !== 1) {
     throw new Error(`${deadLetterLogicalId} is the dead-letter queue of ${sources.length} queues; redrive needs exactly one`);
   }
@@ -140,7 +152,7 @@ async function fireSchedule(stack: LocalStack, logicalId: string): Promise<{ fir
 }
 
 /** The archive a replay reads: the one named, or the template's only archive. */
-function archiveName(stack: LocalStack, logicalId: string | undefined): string {
+export function archiveName(stack: LocalStack, logicalId: string | undefined): string {
   const archives = stack.template.resourcesOfType('AWS::Events::Archive');
   const chosen = logicalId ?? (archives.length === 1 ? archives[0] : undefined);
   if (chosen === undefined || !archives.includes(chosen)) {

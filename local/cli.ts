@@ -1,7 +1,7 @@
 /**
  * `wims`: run the template locally and operate it.
  *
- *   wims up [--in-memory] [--reset] [--port 3000] [--state-dir .wims] [--parameter Name=Value]… [--verbose]
+ *   wims up [--in-memory] [--reset] [--port 3000] [--dashboard-port 3100] [--state-dir .wims] [--parameter Name=Value]… [--verbose]
  *   wims invoke <FunctionLogicalId> -e events/<function>/<event>.json
  *   wims status
  *   wims replay [--archive <ArchiveLogicalId>] [--from <ISO time>] [--to <ISO time>]
@@ -16,9 +16,10 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalStack, type LocalStack, type NotEmulated, type RuntimeOptions } from './runtime.js';
 import { startAdminServer, type StackStatus } from './admin.js';
+import { startDashboard } from './dashboard/server.js';
 
 const USAGE = `usage:
-  wims up [--in-memory] [--reset] [--port 3000] [--state-dir .wims] [--parameter Name=Value]... [--verbose]
+  wims up [--in-memory] [--reset] [--port 3000] [--dashboard-port 3100] [--state-dir .wims] [--parameter Name=Value]... [--verbose]
   wims invoke <FunctionLogicalId> -e <event.json>
   wims status
   wims replay [--archive <ArchiveLogicalId>] [--from <ISO time>] [--to <ISO time>]
@@ -35,6 +36,7 @@ const { values: flags, positionals } = parseArgs({
     'in-memory': { type: 'boolean' },
     reset: { type: 'boolean' },
     port: { type: 'string' },
+    'dashboard-port': { type: 'string' },
     'state-dir': { type: 'string' },
     template: { type: 'string' },
     parameter: { type: 'string', multiple: true },
@@ -87,10 +89,14 @@ async function up(): Promise<void> {
   console.log(`Starting ${options.templatePath} locally (${options.inMemory ? 'in memory' : `state in ${stateDir}`})…`);
   const stack = await startLocalStack(options);
   const admin = await startAdminServer(stack);
+  // --port 0 (free ports, e.g. beside other stacks) picks a free one for the dashboard too.
+  const dashboardPort = Number(flags['dashboard-port'] ?? process.env.WIMS_DASHBOARD_PORT ?? (options.apiPort === 0 ? 0 : 3100));
+  if (!Number.isInteger(dashboardPort) || dashboardPort < 0 || dashboardPort > 65535) throw new UsageError(`--dashboard-port must be a TCP port (0: any free one), not ${flags['dashboard-port']}`);
+  const dashboard = await startDashboard(stack, options.templatePath!, dashboardPort);
   // Written for in-memory runs too: it is how the other commands find this process.
   const runtimeFile = join(stateDir, 'runtime.json');
   mkdirSync(stateDir, { recursive: true });
-  writeFileSync(runtimeFile, `${JSON.stringify({ pid: process.pid, admin: admin.url, endpoints: stack.endpoints, outputs: stack.outputs }, null, 2)}\n`);
+  writeFileSync(runtimeFile, `${JSON.stringify({ pid: process.pid, admin: admin.url, dashboard: dashboard.url, endpoints: stack.endpoints, outputs: stack.outputs }, null, 2)}\n`);
   // Each API's default stage is listed first; its paths are also served without the stage prefix.
   const shown = new Set<string>();
   for (const api of stack.endpoints.apis) {
@@ -101,6 +107,7 @@ async function up(): Promise<void> {
   console.log(`  DynamoDB endpoint          ${stack.endpoints.dynamodb}   (aws dynamodb scan --endpoint-url ${stack.endpoints.dynamodb} --table-name ${stack.outputs.TableName ?? '<table>'})`);
   console.log(`  SQS/SNS endpoint           ${stack.endpoints.sqs}`);
   console.log(`  E-mail outbox              ${stack.outboxDir}`);
+  console.log(`  Dashboard                  ${dashboard.url}   (topology, order traces, queues, executions, metrics)`);
   const notEmulated = notEmulatedLine(stack.notEmulated);
   if (notEmulated && !flags.quiet) console.log(notEmulated);
   console.log(`ready in ${(stack.startupMs / 1000).toFixed(1)} s — Ctrl-C stops everything`);
@@ -110,6 +117,7 @@ async function up(): Promise<void> {
     stopping = true;
     console.log('stopping…');
     admin.server.close();
+    void dashboard.stop();
     rmSync(runtimeFile, { force: true });
     void stack.stop().then(() => process.exit(0));
   };

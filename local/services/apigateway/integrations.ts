@@ -23,6 +23,7 @@ import { MappingTemplateError, renderMappingTemplate, type MappingResult } from 
 import { toLocalUrl, type ApiEndpointMap } from './endpoints.js';
 import type { LambdaInvoker } from '../lambda/runtime.js';
 import { callDynamoDb } from './dynamodb-call.js';
+import { traceSpan } from '../../trace.js';
 import { GatewayResponseError } from './gateway-responses.js';
 import { mapHeaders, mediaType, pickTemplate, resolveParameter, type HttpAnswer } from './mapping.js';
 import type { Integration } from './openapi.js';
@@ -76,7 +77,7 @@ async function dispatch(integration: Integration, request: MethodRequest, servic
     case 'aws': {
       const action = dynamoDbAction(integration.uri);
       const payload = requestPayload(integration, request);
-      const answer = await backendCall(() => callDynamoDb({ endpoint: services.dynamodbEndpoint, region: services.region, action, body: payload, signal }));
+      const answer = await traceSpan('dynamodb', action, request.context.apiId, payload, backendCall(() => callDynamoDb({ endpoint: services.dynamodbEndpoint, region: services.region, action, body: payload, signal })), (done) => (done.status >= 400 ? done.body : undefined));
       return integrationResponse(integration, answer, request);
     }
     case 'mock': {

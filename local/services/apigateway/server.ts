@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LOOPBACK } from '../../net.js';
+import { traceHop } from '../../trace.js';
 import type { LambdaInvoker } from '../lambda/runtime.js';
 import type { LogStore } from '../logs/store.js';
 import type { ApiEndpointMap } from './endpoints.js';
@@ -221,6 +222,7 @@ export class ApiGatewayService {
     });
     res.end(answer.body);
     this.record(api, stage, request.context, answer, failure, Date.now() - started);
+    traceHop('apigateway', `${method} ${request.context.resourcePath || path}`, api.logicalId, { status: answer.status, request: body, answer: answer.body }, { time: started, durationMs: Date.now() - started, ...(answer.status >= 400 && { error: `HTTP ${answer.status}` }) });
   }
 
   /** The stage named by the path's first segment, else the default stage; and the path without it. */

@@ -26,6 +26,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { toLocalUrl, type ApiEndpointMap } from '../apigateway/endpoints.js';
 import { TargetError } from '../targets/error.js';
+import { traceHop } from '../../trace.js';
 
 /** A caller's HttpParameters (AWS::Events::Rule Target / AWS::Pipes::Pipe TargetParameters). */
 export interface HttpParameters {
@@ -192,6 +193,7 @@ export class ApiDestinationService {
       });
       // Drained so the connection is reused; a short excerpt helps explain failures.
       const text = await response.text();
+      traceHop('events', 'ApiDestination', destination.name, { url: request.url, body: request.body, status: response.status, answer: text }, response.ok ? {} : { error: `HTTP ${response.status}` });
       if (response.ok) {
         destination.stats.succeeded++;
         return;

@@ -17,6 +17,7 @@ import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import type { ApiEndpointMap } from '../apigateway/endpoints.js';
 import type { LogStore } from '../logs/store.js';
+import { traceSpan } from '../../trace.js';
 import type { InvokeMessage, WorkerReady, WorkerReply, WorkerSetup } from './worker.js';
 
 /** What the runtime needs to run one function. */
@@ -281,7 +282,7 @@ export class LambdaRuntime {
   async invoke(nameOrArn: string, event: unknown): Promise<InvokeResult> {
     const pool = this.pools.get(nameOrArn) ?? this.pools.get(functionNameOf(nameOrArn));
     if (!pool) throw new FunctionNotFoundError(`Function not found: ${nameOrArn}`);
-    return pool.invoke(event, this.apiEndpoints);
+    return traceSpan('lambda', 'Invoke', pool.config.name, event, pool.invoke(event, this.apiEndpoints), (result) => (result.ok ? undefined : `${result.errorType}: ${result.errorMessage}`));
   }
 
   /** Invocations and billed run time per function name. */

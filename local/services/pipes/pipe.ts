@@ -48,6 +48,7 @@
  * page states these defaults).
  */
 import type { Json } from '../../template/parse.js';
+import { traceHop, traceSpan } from '../../trace.js';
 import { compilePattern } from '../events/pattern.js';
 import { shapeTargetInput, valueAtJsonPath } from '../events/input.js';
 import type { HttpParameters } from '../events/api-destinations.js';
@@ -291,8 +292,9 @@ export class Pipe {
     this.stats.filteredOut += records.length - kept.length;
     this.stats.records += kept.length;
     if (kept.length === 0) return;
-    const events = await this.enrich(kept);
-    if (events.length > 0) await this.sendToTarget(events);
+    traceHop('pipes', 'Source', this.name, kept);
+    const events = await traceSpan('pipes', 'Enrichment', this.name, kept, this.enrich(kept));
+    if (events.length > 0) await traceSpan('pipes', 'Target', this.name, events, this.sendToTarget(events));
   }
 
   private passesFilters(record: PipeRecord): boolean {

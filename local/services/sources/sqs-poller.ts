@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { localClientConfig } from '../../net.js';
+import { traceHop } from '../../trace.js';
 
 /** SQS hands out at most 10 messages per ReceiveMessage. */
 const MAX_RECEIVE = 10;
@@ -146,6 +147,7 @@ export class SqsPoller {
       // A full batch means more is waiting: another loop takes the next batch meanwhile.
       if (messages.length === batchSize && this.loops.size < Math.max(MAX_LOOPS, this.minimumLoops()) && !this.stopping) this.addLoop();
       const records = messages.map((message) => toSqsRecord(message, this.options.queueArn, this.options.region));
+      traceHop('sqs', 'ReceiveMessage', this.options.queueArn, records);
       let failed: Set<string>;
       try {
         failed = new Set(await this.options.process(records));

@@ -22,6 +22,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import type { AttributeValue as LambdaAttributeValue, DynamoDBRecord } from 'aws-lambda';
 import { localClientConfig } from '../../net.js';
+import { traceHop } from '../../trace.js';
 
 /** A stream record exactly as the DynamoDB Streams SDK returns it (the SDK calls this type `_Record`). */
 export type StreamRecord = _Record;
@@ -204,6 +205,7 @@ export class StreamPoller {
 
   /** Calls the handler until it succeeds; returns false if stopped first. */
   private async deliver(records: StreamRecord[]): Promise<boolean> {
+    traceHop('dynamodb', 'GetRecords', this.options.streamArn, records);
     for (let attempt = 1; ; attempt++) {
       try {
         await this.options.handler(records);

@@ -2,6 +2,7 @@
 import { GetQueueUrlCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { contentDeduplicationId, stringAttributes } from './message.js';
 import { oneByOne, type Sender } from './sender.js';
+import { traceSpan } from '../../trace.js';
 
 export function sqsSender(sqs: SQSClient): Sender {
   /** Queue URLs by ARN; a failed lookup is forgotten so that a later call retries it. */
@@ -22,13 +23,13 @@ export function sqsSender(sqs: SQSClient): Sender {
   };
   return oneByOne(async (queueArn, body, options) => {
     const fifo = queueArn.endsWith('.fifo');
-    await sqs.send(new SendMessageCommand({
+    await traceSpan('sqs', 'SendMessage', queueArn, body, sqs.send(new SendMessageCommand({
       QueueUrl: await queueUrl(queueArn),
       MessageBody: body,
       MessageAttributes: stringAttributes(options.messageAttributes),
       MessageGroupId: fifo ? options.messageGroupId : undefined,
       MessageDeduplicationId: fifo ? (options.deduplicationId ?? contentDeduplicationId(body)) : undefined,
-    }));
+    })));
   });
 }
 

@@ -45,7 +45,7 @@ afterEach(async () => {
 }, 30_000);
 
 describe('wims up', () => {
-  it(`prints at most ${MAX_SUMMARY_LINES} lines: the APIs, the endpoints, the outbox and one "not emulated" line`, async () => {
+  it(`prints at most ${MAX_SUMMARY_LINES} lines: the APIs, the endpoints, the outbox, the dashboard and one "not emulated" line`, async () => {
     // Act
     const lines = await startUp();
 
@@ -54,6 +54,7 @@ describe('wims up', () => {
     expect(lines.filter((line) => line.includes('not emulated:'))).toHaveLength(1);
     expect(lines.join('\n')).toMatch(/API OrdersApi +http:\/\/127\.0\.0\.1:\d+/);
     expect(lines.join('\n')).toContain('E-mail outbox');
+    expect(lines.join('\n')).toMatch(/Dashboard +http:\/\/127\.0\.0\.1:\d+\//);
     expect(lines.join('\n')).toContain('RoleArn (OrdersStateMachine, FulfillmentStateMachine, ReconcilerStateMachine)');
     expect(lines.join('\n')).not.toMatch(/Description|Tags/);
   }, 60_000);
