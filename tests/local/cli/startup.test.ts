@@ -18,7 +18,7 @@ let stateDir: string | undefined;
 /** Starts `wims up` on free ports and resolves with what it printed up to and including "ready". */
 function startUp(...flags: string[]): Promise<string[]> {
   stateDir = mkdtempSync(join(tmpdir(), 'wims-cli-'));
-  child = spawn(process.execPath, ['bin/wims.js', 'up', '--in-memory', '--port', '0', '--state-dir', stateDir, ...flags], {
+  child = spawn(process.execPath, ['bin/wims.js', 'up', '--in-memory', '--port', '0', '--aws-port', '0', '--state-dir', stateDir, ...flags], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {
