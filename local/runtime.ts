@@ -236,8 +236,8 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
     stopSteps.push(() => usageMeter.stop());
     // The AWS endpoint only serves callers (SDKs, the CLI, `wims`): the stack's own traffic never goes through it.
     const awsEndpoint = await startAwsEndpoint(options.awsPort ?? 0, endpointServices({
-      dynamodbEndpoint: meteredDynamodb.endpoint,
-      messagingEndpoint: messaging.endpoint,
+      template, resources, startedAt: new Date(started), dynamodbEndpoint: meteredDynamodb.endpoint, messagingEndpoint: messaging.endpoint,
+      events, stateMachines: stepFunctions.registry, lambda, logs,
     }));
     stopSteps.push(() => awsEndpoint.stop());
     const startupMs = Date.now() - started;

@@ -57,3 +57,29 @@ export interface RestRoute {
   path: string;
   handle(request: RestRequest, parameters: Record<string, string>): RestResponse | Promise<RestResponse>;
 }
+/** Reads a required string member of an input, as AWS's validation would refuse its absence. */
+export function requiredString(input: ApiInput, member: string): string {
+  const value = input[member];
+  if (typeof value !== 'string' || value === '') {
+    throw new AwsApiError('ValidationException', `1 validation error detected: Value null at '${lowerFirst(member)}' failed to satisfy constraint: Member must not be null`);
+  }
+  return value;
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+/** Keeps the items whose `member` starts with the request's `NamePrefix` (the List* operations' filter). */
+export function withPrefix<T>(items: readonly T[], prefix: unknown, name: (item: T) => string): T[] {
+  return typeof prefix === 'string' ? items.filter((item) => name(item).startsWith(prefix)) : [...items];
+}
+
+/** A timestamp member of a JSON-protocol request: epoch seconds (as the SDKs and the CLI send it) or ISO 8601 text. */
+export function timestamp(input: ApiInput, member: string): Date | undefined {
+  const value = input[member];
+  if (value === undefined || value === null) return undefined;
+  const date = typeof value === 'number' ? new Date(value * 1000) : new Date(String(value));
+  if (Number.isNaN(date.getTime())) throw new AwsApiError('ValidationException', `${member} is not a timestamp: ${String(value)}`);
+  return date;
+}
