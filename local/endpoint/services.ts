@@ -3,11 +3,15 @@
  * to, and each emulated service's operations (`services/<service>/api.ts`).
  */
 import type { DeployedResource } from '../services/provider.js';
+import { cloudFormationApi } from '../services/cloudformation/api.js';
 import type { EventBridgeService } from '../services/events/bus.js';
 import { eventsApi } from '../services/events/api.js';
 import { lambdaApi, type FunctionDescription } from '../services/lambda/api.js';
 import type { LambdaInvoker } from '../services/lambda/runtime.js';
 import type { LogStore } from '../services/logs/store.js';
+import { logsApi, type DeclaredLogGroup } from '../services/logs/api.js';
+import { pipesApi } from '../services/pipes/api.js';
+import type { Pipe } from '../services/pipes/pipe.js';
 import { stepFunctionsApi } from '../services/stepfunctions/api.js';
 import type { StateMachineRegistry } from '../services/stepfunctions/registry.js';
 import type { LoadedTemplate } from '../template/loader.js';
@@ -27,6 +31,8 @@ export interface StackParts {
   stateMachines: StateMachineRegistry;
   lambda: LambdaInvoker;
   logs: LogStore;
+  pipes: ReadonlyMap<string, Pipe>;
+  outputs: Readonly<Record<string, string>>;
 }
 
 /** The template's functions with their resolved properties (resolved once, on first use). */
@@ -42,6 +48,18 @@ function templateFunctions(parts: StackParts): () => FunctionDescription[] {
   };
 }
 
+/** The template's log groups, which exist (and are listed) before their first line. */
+function templateLogGroups(parts: StackParts): () => DeclaredLogGroup[] {
+  let groups: DeclaredLogGroup[] | undefined;
+  return () => {
+    groups ??= parts.template.resourcesOfType('AWS::Logs::LogGroup').map((logicalId) => {
+      const { RetentionInDays } = parts.template.resolveResource(logicalId, parts.resources).properties;
+      return { name: parts.resources.get(logicalId)!.physicalId, ...(typeof RetentionInDays === 'number' ? { retentionInDays: RetentionInDays } : {}) };
+    });
+    return groups;
+  };
+}
+
 export function endpointServices(parts: StackParts): EndpointServices {
   const { region, accountId } = parts.template;
   return {
@@ -49,10 +67,17 @@ export function endpointServices(parts: StackParts): EndpointServices {
     json: {
       events: eventsApi(parts.events, region, accountId),
       states: stepFunctionsApi(parts.stateMachines, parts.startedAt),
+      logs: logsApi(parts.logs, templateLogGroups(parts), region, accountId, parts.startedAt),
     },
-    query: {},
+    query: {
+      cloudformation: {
+        namespace: 'http://cloudformation.amazonaws.com/doc/2010-05-15/',
+        operations: cloudFormationApi({ template: parts.template, resources: parts.resources, outputs: parts.outputs, createdAt: parts.startedAt }),
+      },
+    },
     rest: {
       lambda: lambdaApi(parts.lambda, parts.logs, templateFunctions(parts), parts.startedAt),
+      pipes: pipesApi(parts.pipes),
     },
   };
 }

@@ -57,11 +57,11 @@ export interface RestRoute {
   path: string;
   handle(request: RestRequest, parameters: Record<string, string>): RestResponse | Promise<RestResponse>;
 }
-/** Reads a required string member of an input, as AWS's validation would refuse its absence. */
-export function requiredString(input: ApiInput, member: string): string {
+/** Reads a required string member of an input, as AWS's validation would refuse its absence (CloudFormation's code is ValidationError). */
+export function requiredString(input: ApiInput, member: string, code = 'ValidationException'): string {
   const value = input[member];
   if (typeof value !== 'string' || value === '') {
-    throw new AwsApiError('ValidationException', `1 validation error detected: Value null at '${lowerFirst(member)}' failed to satisfy constraint: Member must not be null`);
+    throw new AwsApiError(code, `1 validation error detected: Value null at '${lowerFirst(member)}' failed to satisfy constraint: Member must not be null`);
   }
   return value;
 }

@@ -1,6 +1,7 @@
 /**
  * Every operation the AWS endpoint answers itself, through the AWS SDK v3 clients a team's own
- * test harness would use, pointed at the endpoint alone: EventBridge, Step Functions and Lambda.
+ * test harness would use, pointed at the endpoint alone: EventBridge, Step Functions, Lambda,
+ * CloudWatch Logs, Pipes and CloudFormation.
  * Each operation is checked for what it returns and for one AWS error code where AWS has one.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -14,6 +15,14 @@ import {
   StartExecutionCommand, StartSyncExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { GetFunctionCommand, InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import {
+  CloudWatchLogsClient, DescribeLogGroupsCommand, DescribeLogStreamsCommand, FilterLogEventsCommand, GetLogEventsCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
+import { DescribePipeCommand, ListPipesCommand, PipesClient, StartPipeCommand, StopPipeCommand } from '@aws-sdk/client-pipes';
+import {
+  CloudFormationClient, DescribeStackResourceCommand, DescribeStacksCommand, ListStackResourcesCommand,
+} from '@aws-sdk/client-cloudformation';
+import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { localClientConfig, waitUntil } from '../../../local/net.js';
 import { startTestStack, type TestStack } from '../../helpers/stack.js';
 
@@ -262,5 +271,141 @@ describe('Lambda through the endpoint', () => {
     expect(queued.StatusCode).toBe(202);
     expect(dry.StatusCode).toBe(204);
     await waitUntil(() => stack.stack.lambda.stats()[clock()]!.invocations === before + 1, { description: 'the Event invocation to run' });
+  });
+});
+
+describe('CloudWatch Logs through the endpoint', () => {
+  let logs: CloudWatchLogsClient;
+  const group = (): string => `/aws/lambda/${physicalId('ReconcilerClockFunction')}`;
+  beforeAll(async () => {
+    logs = new CloudWatchLogsClient(config);
+    // A line in the function's group: its error log for an invalid input.
+    await stack.stack.lambda.invoke(physicalId('ReconcilerClockFunction'), { deadlineSeconds: 'soon' });
+  });
+  afterAll(() => logs.destroy());
+
+  it('DescribeLogGroups lists the template groups (before their first line) and the functions groups', async () => {
+    // Act
+    const { logGroups = [] } = await logs.send(new DescribeLogGroupsCommand({}));
+
+    // Assess
+    expect(logGroups).toEqual(expect.arrayContaining([
+      expect.objectContaining({ logGroupName: physicalId('OrdersStateMachineLogGroup'), retentionInDays: 14 }),
+      expect.objectContaining({ logGroupName: group() }),
+    ]));
+  });
+
+  it('DescribeLogStreams and GetLogEvents read a group line by line', async () => {
+    // Act
+    const { logStreams = [] } = await logs.send(new DescribeLogStreamsCommand({ logGroupName: group() }));
+    const page = await logs.send(new GetLogEventsCommand({ logGroupName: group(), logStreamName: logStreams[0]!.logStreamName, startFromHead: true }));
+    const again = await logs.send(new GetLogEventsCommand({
+      logGroupName: group(), logStreamName: logStreams[0]!.logStreamName, nextToken: page.nextForwardToken,
+    }));
+    const missing = await failure(logs.send(new DescribeLogStreamsCommand({ logGroupName: '/no/such/group' })));
+
+    // Assess
+    expect(logStreams).toHaveLength(1);
+    expect(page.events!.some((event) => event.message!.includes('deadlineSeconds'))).toBe(true);
+    expect(again.events).toEqual([]);
+    expect(again.nextForwardToken).toBe(page.nextForwardToken);
+    expect(missing.name).toBe('ResourceNotFoundException');
+  });
+
+  it('FilterLogEvents keeps the lines with every term of the pattern, from startTime on', async () => {
+    // Act
+    const matching = await logs.send(new FilterLogEventsCommand({ logGroupName: group(), filterPattern: 'deadlineSeconds "must be a number"' }));
+    const none = await logs.send(new FilterLogEventsCommand({ logGroupName: group(), filterPattern: 'deadlineSeconds', startTime: Date.now() + 60_000 }));
+    const unsupported = await failure(logs.send(new FilterLogEventsCommand({ logGroupName: group(), filterPattern: '{ $.level = "ERROR" }' })));
+
+    // Assess
+    expect(matching.events!.length).toBeGreaterThan(0);
+    expect(matching.events!.every((event) => event.message!.includes('must be a number'))).toBe(true);
+    expect(none.events).toEqual([]);
+    expect(unsupported.name).toBe('InvalidParameterException');
+  });
+});
+
+describe('Pipes through the endpoint', () => {
+  let pipes: PipesClient;
+  let sqs: SQSClient;
+  beforeAll(() => {
+    pipes = new PipesClient(config);
+    sqs = new SQSClient(config);
+  });
+  afterAll(() => {
+    pipes.destroy();
+    sqs.destroy();
+  });
+
+  it('ListPipes and DescribePipe describe the template pipes', async () => {
+    // Act
+    const { Pipes = [] } = await pipes.send(new ListPipesCommand({}));
+    const described = await pipes.send(new DescribePipeCommand({ Name: physicalId('PaymentsPipe') }));
+    const missing = await failure(pipes.send(new DescribePipeCommand({ Name: 'no-such-pipe' })));
+
+    // Assess
+    expect(Pipes.map((pipe) => pipe.Name)).toEqual(expect.arrayContaining(['CdcPipe', 'PaymentsPipe', 'FulfillmentHandoffPipe'].map(physicalId)));
+    expect(described).toEqual(expect.objectContaining({ CurrentState: 'RUNNING', Source: arnOf('PaymentsQueue'), Target: arnOf('PaymentProviderDestination') }));
+    expect(described.SourceParameters?.SqsQueueParameters?.BatchSize).toBe(1);
+    expect(missing.name).toBe('NotFoundException');
+  });
+
+  it('StopPipe stops reading the source; StartPipe reads it again', async () => {
+    // Prepare
+    const name = physicalId('PaymentsPipe');
+    const pipe = stack.stack.pipes.get(name)!;
+
+    // Act
+    const stopped = await pipes.send(new StopPipeCommand({ Name: name }));
+    const batchesWhileStopped = pipe.stats.batches;
+    await sqs.send(new SendMessageCommand({ QueueUrl: physicalId('PaymentsQueue'), MessageBody: '{"orderId":"endpoint-test","quantity":1}' }));
+    const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: physicalId('PaymentsQueue'), AttributeNames: ['ApproximateNumberOfMessages'] }));
+    const described = await pipes.send(new DescribePipeCommand({ Name: name }));
+    const started = await pipes.send(new StartPipeCommand({ Name: name }));
+
+    // Assess
+    expect(stopped).toEqual(expect.objectContaining({ DesiredState: 'STOPPED', CurrentState: 'STOPPED' }));
+    expect(described.CurrentState).toBe('STOPPED');
+    expect(Attributes.ApproximateNumberOfMessages).toBe('1');
+    expect(pipe.stats.batches).toBe(batchesWhileStopped);
+    expect(started).toEqual(expect.objectContaining({ DesiredState: 'RUNNING', CurrentState: 'RUNNING' }));
+    await waitUntil(() => pipe.stats.batches + pipe.stats.failures > batchesWhileStopped, { description: 'the started pipe to take the message' });
+  });
+});
+
+describe('CloudFormation through the endpoint', () => {
+  let cloudformation: CloudFormationClient;
+  beforeAll(() => { cloudformation = new CloudFormationClient(config); });
+  afterAll(() => cloudformation.destroy());
+
+  it('DescribeStacks returns the stack with its Outputs resolved locally and NoEcho parameters masked', async () => {
+    // Act
+    const { Stacks = [] } = await cloudformation.send(new DescribeStacksCommand({ StackName: 'wims-endpoint-sdk' }));
+    const missing = await failure(cloudformation.send(new DescribeStacksCommand({ StackName: 'no-such-stack' })));
+
+    // Assess
+    expect(Stacks).toHaveLength(1);
+    expect(Stacks[0]!.StackStatus).toBe('CREATE_COMPLETE');
+    expect(Stacks[0]!.Outputs).toEqual(expect.arrayContaining([
+      { OutputKey: 'TableName', OutputValue: stack.table },
+      { OutputKey: 'OrdersApiUrl', OutputValue: stack.stack.outputs.OrdersApiUrl, Description: expect.stringContaining('orders API') },
+    ]));
+    expect(Stacks[0]!.Parameters).toEqual(expect.arrayContaining([{ ParameterKey: 'PaymentWebhookSecret', ParameterValue: '****' }]));
+    expect(missing.name).toBe('ValidationError');
+  });
+
+  it('ListStackResources and DescribeStackResource name each resource physical id', async () => {
+    // Act
+    const { StackResourceSummaries = [] } = await cloudformation.send(new ListStackResourcesCommand({ StackName: 'wims-endpoint-sdk' }));
+    const { StackResourceDetail } = await cloudformation.send(new DescribeStackResourceCommand({ StackName: 'wims-endpoint-sdk', LogicalResourceId: 'WimsTable' }));
+    const missing = await failure(cloudformation.send(new DescribeStackResourceCommand({ StackName: 'wims-endpoint-sdk', LogicalResourceId: 'NoSuchResource' })));
+
+    // Assess
+    expect(StackResourceSummaries).toEqual(expect.arrayContaining([
+      expect.objectContaining({ LogicalResourceId: 'PaymentsQueue', PhysicalResourceId: physicalId('PaymentsQueue'), ResourceType: 'AWS::SQS::Queue' }),
+    ]));
+    expect(StackResourceDetail).toEqual(expect.objectContaining({ PhysicalResourceId: stack.table, ResourceType: 'AWS::DynamoDB::Table', ResourceStatus: 'CREATE_COMPLETE' }));
+    expect(missing.name).toBe('ValidationError');
   });
 });
