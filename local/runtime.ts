@@ -237,7 +237,7 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
     // The AWS endpoint only serves callers (SDKs, the CLI, `wims`): the stack's own traffic never goes through it.
     const awsEndpoint = await startAwsEndpoint(options.awsPort ?? 0, endpointServices({
       template, resources, startedAt: new Date(started), dynamodbEndpoint: meteredDynamodb.endpoint, messagingEndpoint: messaging.endpoint,
-      events, stateMachines: stepFunctions.registry, lambda, logs, pipes, outputs,
+      events, stateMachines: stepFunctions.registry, lambda, logs, pipes, outputs, apiGateway,
     }));
     stopSteps.push(() => awsEndpoint.stop());
     const startupMs = Date.now() - started;

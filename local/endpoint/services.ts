@@ -4,6 +4,9 @@
  */
 import type { DeployedResource } from '../services/provider.js';
 import { cloudFormationApi } from '../services/cloudformation/api.js';
+import { cloudWatchApi, stateMachineMetrics, type AlarmDefinition } from '../services/cloudwatch/api.js';
+import { apiGatewayApi, type ServedRestApi } from '../services/apigateway/api.js';
+import type { ApiGatewayService } from '../services/apigateway/server.js';
 import type { EventBridgeService } from '../services/events/bus.js';
 import { eventsApi } from '../services/events/api.js';
 import { lambdaApi, type FunctionDescription } from '../services/lambda/api.js';
@@ -32,6 +35,7 @@ export interface StackParts {
   lambda: LambdaInvoker;
   logs: LogStore;
   pipes: ReadonlyMap<string, Pipe>;
+  apiGateway: Pick<ApiGatewayService, 'urls'>;
   outputs: Readonly<Record<string, string>>;
 }
 
@@ -60,6 +64,35 @@ function templateLogGroups(parts: StackParts): () => DeclaredLogGroup[] {
   };
 }
 
+/** The template's alarms with their resolved properties. */
+function templateAlarms(parts: StackParts): () => AlarmDefinition[] {
+  let alarms: AlarmDefinition[] | undefined;
+  return () => {
+    alarms ??= parts.template.resourcesOfType('AWS::CloudWatch::Alarm').map((logicalId) => ({
+      name: parts.resources.get(logicalId)!.physicalId,
+      properties: parts.template.resolveResource(logicalId, parts.resources).properties,
+    }));
+    return alarms;
+  };
+}
+
+/** The served REST APIs, by id, with the template's Name and Description. */
+function servedApis(parts: StackParts): () => ServedRestApi[] {
+  return () => {
+    const apis = new Map<string, ServedRestApi>();
+    for (const { logicalId, apiId, stage } of parts.apiGateway.urls()) {
+      const known = apis.get(apiId);
+      if (known !== undefined) {
+        known.stages.push(stage);
+        continue;
+      }
+      const { Name, Description } = parts.template.resolveResource(logicalId, parts.resources).properties;
+      apis.set(apiId, { id: apiId, name: typeof Name === 'string' ? Name : logicalId, ...(typeof Description === 'string' ? { description: Description } : {}), stages: [stage] });
+    }
+    return [...apis.values()];
+  };
+}
+
 export function endpointServices(parts: StackParts): EndpointServices {
   const { region, accountId } = parts.template;
   return {
@@ -68,6 +101,12 @@ export function endpointServices(parts: StackParts): EndpointServices {
       events: eventsApi(parts.events, region, accountId),
       states: stepFunctionsApi(parts.stateMachines, parts.startedAt),
       logs: logsApi(parts.logs, templateLogGroups(parts), region, accountId, parts.startedAt),
+      monitoring: cloudWatchApi(
+        () => [...parts.logs.metricData(), ...stateMachineMetrics(parts.stateMachines.executions())],
+        templateAlarms(parts),
+        region,
+        accountId,
+      ),
     },
     query: {
       cloudformation: {
@@ -78,6 +117,7 @@ export function endpointServices(parts: StackParts): EndpointServices {
     rest: {
       lambda: lambdaApi(parts.lambda, parts.logs, templateFunctions(parts), parts.startedAt),
       pipes: pipesApi(parts.pipes),
+      apigateway: apiGatewayApi(servedApis(parts), parts.startedAt),
     },
   };
 }

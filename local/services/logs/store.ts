@@ -16,8 +16,23 @@ import { dirname, join } from 'node:path';
 
 interface EmfDirective {
   Namespace: string;
-  Metrics: Array<{ Name: string }>;
+  Dimensions?: string[][];
+  Metrics: Array<{ Name: string; Unit?: string }>;
 }
+
+/** One EMF value, as CloudWatch keeps it per metric and dimension set (for the CloudWatch API). */
+export interface MetricDatum {
+  namespace: string;
+  name: string;
+  dimensions: Record<string, string>;
+  /** Epoch milliseconds: the EMF record's `_aws.Timestamp`. */
+  timestamp: number;
+  value: number;
+  unit?: string;
+}
+
+/** EMF values kept for the CloudWatch API: a bounded window, like the log lines. */
+const DATAPOINTS_KEPT = 100_000;
 
 /** One line of a log group, as the CloudWatch Logs API returns it (times in epoch milliseconds). */
 export interface LogEvent {
@@ -37,6 +52,7 @@ interface GroupEvents {
 
 export class LogStore {
   private readonly counters = new Map<string, number>();
+  private readonly datapoints: MetricDatum[] = [];
   private readonly groups = new Map<string, GroupEvents>();
   private readonly listeners = new Set<(logGroup: string, event: LogEvent) => void>();
 
@@ -69,6 +85,11 @@ export class LogStore {
     return () => this.listeners.delete(listener);
   }
 
+  /** The EMF values kept, oldest first: one per value, metric and dimension set. */
+  metricData(): readonly MetricDatum[] {
+    return this.datapoints;
+  }
+
   /** Metric sums keyed `Namespace/MetricName`. */
   metrics(): Record<string, number> {
     return Object.fromEntries(this.counters);
@@ -97,10 +118,21 @@ export class LogStore {
     } catch {
       return;
     }
-    const directives = (record._aws as { CloudWatchMetrics?: EmfDirective[] } | undefined)?.CloudWatchMetrics ?? [];
+    const metadata = record._aws as { CloudWatchMetrics?: EmfDirective[]; Timestamp?: number } | undefined;
+    const directives = metadata?.CloudWatchMetrics ?? [];
+    const timestamp = typeof metadata?.Timestamp === 'number' ? metadata.Timestamp : Date.now();
     for (const directive of directives) {
-      for (const { Name } of directive.Metrics) {
+      // Each dimension set is a metric of its own; a directive without one is the metric without dimensions.
+      const dimensionSets = (directive.Dimensions ?? [[]]).map((names) => Object.fromEntries(names.map((name) => [name, String(record[name])])));
+      for (const { Name, Unit } of directive.Metrics) {
         const values = record[Name];
+        for (const value of [values].flat()) {
+          for (const dimensions of dimensionSets) {
+            const unit = Unit === undefined ? {} : { unit: Unit };
+            this.datapoints.push({ namespace: directive.Namespace, name: Name, dimensions, timestamp, value: Number(value), ...unit });
+          }
+        }
+        if (this.datapoints.length >= 2 * DATAPOINTS_KEPT) this.datapoints.splice(0, this.datapoints.length - DATAPOINTS_KEPT);
         const sum = Array.isArray(values)
           ? values.reduce((total: number, value) => total + Number(value), 0)
           : Number(values ?? 0);

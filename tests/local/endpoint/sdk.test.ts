@@ -1,7 +1,7 @@
 /**
  * Every operation the AWS endpoint answers itself, through the AWS SDK v3 clients a team's own
  * test harness would use, pointed at the endpoint alone: EventBridge, Step Functions, Lambda,
- * CloudWatch Logs, Pipes and CloudFormation.
+ * CloudWatch Logs, Pipes, CloudFormation, API Gateway and CloudWatch.
  * Each operation is checked for what it returns and for one AWS error code where AWS has one.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -22,6 +22,9 @@ import { DescribePipeCommand, ListPipesCommand, PipesClient, StartPipeCommand, S
 import {
   CloudFormationClient, DescribeStackResourceCommand, DescribeStacksCommand, ListStackResourcesCommand,
 } from '@aws-sdk/client-cloudformation';
+import { APIGatewayClient, GetRestApisCommand, GetStagesCommand } from '@aws-sdk/client-api-gateway';
+import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
+import { loadEvent } from '../../helpers/events.js';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { localClientConfig, waitUntil } from '../../../local/net.js';
 import { startTestStack, type TestStack } from '../../helpers/stack.js';
@@ -407,5 +410,73 @@ describe('CloudFormation through the endpoint', () => {
     ]));
     expect(StackResourceDetail).toEqual(expect.objectContaining({ PhysicalResourceId: stack.table, ResourceType: 'AWS::DynamoDB::Table', ResourceStatus: 'CREATE_COMPLETE' }));
     expect(missing.name).toBe('ValidationError');
+  });
+});
+
+describe('API Gateway through the endpoint', () => {
+  let apigateway: APIGatewayClient;
+  beforeAll(() => { apigateway = new APIGatewayClient(config); });
+  afterAll(() => apigateway.destroy());
+
+  it('GetRestApis and GetStages list the served APIs and their stages', async () => {
+    // Prepare
+    const ordersApi = physicalId('OrdersApi');
+
+    // Act
+    const { items = [] } = await apigateway.send(new GetRestApisCommand({}));
+    const { item: stages = [] } = await apigateway.send(new GetStagesCommand({ restApiId: ordersApi }));
+    const missing = await failure(apigateway.send(new GetStagesCommand({ restApiId: 'nosuchapi' })));
+
+    // Assess
+    expect(items.map((api) => api.id)).toEqual(expect.arrayContaining([ordersApi, physicalId('PaymentsProviderApi')]));
+    expect(stages.map((stage) => stage.stageName)).toContain('dev');
+    expect(missing.name).toBe('NotFoundException');
+  });
+});
+
+describe('CloudWatch through the endpoint', () => {
+  let cloudwatch: CloudWatchClient;
+  beforeAll(async () => {
+    cloudwatch = new CloudWatchClient(config);
+    // An order's INSERT through the CDC enrichment: it emits WIMS OrdersCreated in EMF.
+    await stack.stack.lambda.invoke(physicalId('CdcEnrichmentFunction'), loadEvent('cdc-enrichment/order-inserted.json'));
+  });
+  afterAll(() => cloudwatch.destroy());
+
+  it('ListMetrics and GetMetricData read the EMF metrics the functions emit', async () => {
+    // Act
+    const { Metrics = [] } = await cloudwatch.send(new ListMetricsCommand({ Namespace: 'WIMS', MetricName: 'OrdersCreated' }));
+    const { MetricDataResults = [] } = await cloudwatch.send(new GetMetricDataCommand({
+      StartTime: new Date(Date.now() - 600_000),
+      EndTime: new Date(Date.now() + 60_000),
+      MetricDataQueries: [{ Id: 'created', MetricStat: { Metric: Metrics[0], Period: 60, Stat: 'Sum' } }],
+    }));
+    const unsupported = await failure(cloudwatch.send(new GetMetricDataCommand({
+      StartTime: new Date(0), EndTime: new Date(), MetricDataQueries: [{ Id: 'math', Expression: 'SUM(METRICS())' }],
+    })));
+
+    // Assess
+    expect(Metrics).toHaveLength(1);
+    expect(MetricDataResults[0]!.Values!.reduce((sum, value) => sum + value, 0)).toBeGreaterThanOrEqual(1);
+    expect(MetricDataResults[0]!.Timestamps![0]).toBeInstanceOf(Date);
+    expect(unsupported.name).toBe('InvalidParameterValueException');
+    expect(unsupported.message).toContain('metric math');
+  });
+
+  it('DescribeAlarms evaluates each alarm from the metrics: a failed orders workflow puts OrdersWorkflowFailedAlarm in ALARM', async () => {
+    // Prepare
+    const alarmName = physicalId('OrdersWorkflowFailedAlarm');
+    const before = await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [alarmName] }));
+
+    // Act: an execution without the order it needs fails.
+    const failed = await stack.stack.stepFunctions.registry.startExecution(arnOf('OrdersStateMachine'), {});
+    const after = await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [alarmName] }));
+    const all = await cloudwatch.send(new DescribeAlarmsCommand({}));
+
+    // Assess
+    expect(before.MetricAlarms?.[0]?.StateValue).toBe('OK');
+    expect(failed.status).toBe('FAILED');
+    expect(after.MetricAlarms?.[0]).toEqual(expect.objectContaining({ StateValue: 'ALARM', MetricName: 'ExecutionsFailed', Namespace: 'AWS/States' }));
+    expect(all.MetricAlarms?.length).toBe(stack.stack.template.resourcesOfType('AWS::CloudWatch::Alarm').length);
   });
 });
