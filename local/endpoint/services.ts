@@ -52,14 +52,21 @@ function templateFunctions(parts: StackParts): () => FunctionDescription[] {
   };
 }
 
-/** The template's log groups, which exist (and are listed) before their first line. */
-function templateLogGroups(parts: StackParts): () => DeclaredLogGroup[] {
+/**
+ * The template's log groups, which exist (and are listed) before their first line, and each
+ * function's `/aws/lambda/<name>`: Lambda creates it at the first invocation, whose START, END
+ * and REPORT lines the local sandboxes do not write, so a quiet function would otherwise have none.
+ */
+function templateLogGroups(parts: StackParts, functions: () => FunctionDescription[]): () => DeclaredLogGroup[] {
   let groups: DeclaredLogGroup[] | undefined;
   return () => {
-    groups ??= parts.template.resourcesOfType('AWS::Logs::LogGroup').map((logicalId) => {
-      const { RetentionInDays } = parts.template.resolveResource(logicalId, parts.resources).properties;
-      return { name: parts.resources.get(logicalId)!.physicalId, ...(typeof RetentionInDays === 'number' ? { retentionInDays: RetentionInDays } : {}) };
-    });
+    groups ??= [
+      ...parts.template.resourcesOfType('AWS::Logs::LogGroup').map((logicalId) => {
+        const { RetentionInDays } = parts.template.resolveResource(logicalId, parts.resources).properties;
+        return { name: parts.resources.get(logicalId)!.physicalId, ...(typeof RetentionInDays === 'number' ? { retentionInDays: RetentionInDays } : {}) };
+      }),
+      ...functions().map((fn) => ({ name: `/aws/lambda/${fn.name}` })),
+    ];
     return groups;
   };
 }
@@ -95,12 +102,13 @@ function servedApis(parts: StackParts): () => ServedRestApi[] {
 
 export function endpointServices(parts: StackParts): EndpointServices {
   const { region, accountId } = parts.template;
+  const functions = templateFunctions(parts);
   return {
     upstreams: { dynamodb: parts.dynamodbEndpoint, messaging: parts.messagingEndpoint },
     json: {
       events: eventsApi(parts.events, region, accountId),
       states: stepFunctionsApi(parts.stateMachines, parts.startedAt),
-      logs: logsApi(parts.logs, templateLogGroups(parts), region, accountId, parts.startedAt),
+      logs: logsApi(parts.logs, templateLogGroups(parts, functions), region, accountId, parts.startedAt),
       monitoring: cloudWatchApi(
         () => [...parts.logs.metricData(), ...stateMachineMetrics(parts.stateMachines.executions())],
         templateAlarms(parts),
@@ -115,7 +123,7 @@ export function endpointServices(parts: StackParts): EndpointServices {
       },
     },
     rest: {
-      lambda: lambdaApi(parts.lambda, parts.logs, templateFunctions(parts), parts.startedAt),
+      lambda: lambdaApi(parts.lambda, parts.logs, functions, parts.startedAt),
       pipes: pipesApi(parts.pipes),
       apigateway: apiGatewayApi(servedApis(parts), parts.startedAt),
     },
