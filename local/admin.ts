@@ -1,6 +1,7 @@
 /**
- * The running stack's operator API, on 127.0.0.1 only: the `wims` commands (status, invoke,
- * replay, dlq redrive) talk to it; its address is written to `<stateDir>/runtime.json`.
+ * The running stack's operator API, on 127.0.0.1 only, for what AWS has no API for: `wims status`,
+ * `dlq redrive` and `schedule fire` talk to it (`invoke` and `replay` use the AWS endpoint's
+ * Lambda, CloudFormation and EventBridge APIs: aws-commands.ts); its address is written to `<stateDir>/runtime.json`.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
@@ -139,23 +140,8 @@ async function fireSchedule(stack: LocalStack, logicalId: string): Promise<{ fir
   throw new Error(`${logicalId} is not a schedule of this template (schedules: ${schedules.join(', ') || 'none'})`);
 }
 
-/** The archive a replay reads: the one named, or the template's only archive. */
-function archiveName(stack: LocalStack, logicalId: string | undefined): string {
-  const archives = stack.template.resourcesOfType('AWS::Events::Archive');
-  const chosen = logicalId ?? (archives.length === 1 ? archives[0] : undefined);
-  if (chosen === undefined || !archives.includes(chosen)) {
-    throw new Error(`name the archive to replay with --archive (one of: ${archives.join(', ') || 'none in this template'})`);
-  }
-  return stack.resources.get(chosen)!.physicalId;
-}
-
 /** The JSON body of an operator request: each operation reads the fields it needs. */
 interface AdminRequest {
-  function?: unknown;
-  event?: unknown;
-  archive?: unknown;
-  from?: string | number;
-  to?: string | number;
   queue?: unknown;
   schedule?: unknown;
 }
@@ -177,16 +163,6 @@ export async function startAdminServer(stack: LocalStack): Promise<{ url: string
       switch (`${request.method} ${request.url}`) {
         case 'GET /status':
           return reply(200, await stackStatus(stack));
-        case 'POST /invoke': {
-          const functionName = stack.resources.get(String(body.function))?.physicalId ?? String(body.function);
-          return reply(200, await stack.lambda.invoke(functionName, body.event));
-        }
-        case 'POST /replay':
-          return reply(200, await stack.events.replay({
-            archiveName: archiveName(stack, body.archive as string | undefined),
-            startTime: new Date(body.from ?? 0),
-            endTime: new Date(body.to ?? Date.now()),
-          }));
         case 'POST /dlq/redrive':
           return reply(200, { moved: await redriveDeadLetters(stack, String(body.queue)) });
         case 'POST /schedules/fire':

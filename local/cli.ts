@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalStack, type LocalStack, type NotEmulated, type RuntimeOptions } from './runtime.js';
 import { startAdminServer, type StackStatus } from './admin.js';
+import { invokeFunction, replayArchive, type RunningStack } from './aws-commands.js';
 
 const USAGE = `usage:
   wims up [--in-memory] [--reset] [--port 3000] [--aws-port 4580] [--state-dir .wims] [--parameter Name=Value]... [--verbose]
@@ -70,7 +71,8 @@ function portSetting(text: string, what: string): number {
 }
 
 function awsPort(): number {
-  return portSetting(flags['aws-port'] ?? process.env.WIMS_AWS_PORT ?? String(DEFAULT_AWS_PORT), '--aws-port');
+  // An empty WIMS_AWS_PORT counts as unset, as an unset variable would.
+  return portSetting(flags['aws-port'] ?? (process.env.WIMS_AWS_PORT || String(DEFAULT_AWS_PORT)), '--aws-port');
 }
 
 function runtimeOptions(): RuntimeOptions {
@@ -114,7 +116,7 @@ async function up(): Promise<void> {
   // Written for in-memory runs too: it is how the other commands find this process.
   const runtimeFile = join(stateDir, 'runtime.json');
   mkdirSync(stateDir, { recursive: true });
-  writeFileSync(runtimeFile, `${JSON.stringify({ pid: process.pid, admin: admin.url, region: LOCAL_REGION, endpoints: stack.endpoints, outputs: stack.outputs }, null, 2)}\n`);
+  writeFileSync(runtimeFile, `${JSON.stringify({ pid: process.pid, admin: admin.url, region: LOCAL_REGION, stackName: stack.template.stackName, endpoints: stack.endpoints, outputs: stack.outputs }, null, 2)}\n`);
   // Each API's default stage is listed first; its paths are also served without the stage prefix.
   const shown = new Set<string>();
   for (const api of stack.endpoints.apis) {
@@ -157,6 +159,14 @@ async function callRunning(method: 'GET' | 'POST', path: string, body?: unknown)
   return answer;
 }
 
+/** The running stack's AWS endpoint, region and stack name, from its runtime.json. */
+function runningStack(): RunningStack {
+  const runtimeFile = join(stateDir, 'runtime.json');
+  if (!existsSync(runtimeFile)) throw new Error(`no running stack (no ${runtimeFile}): start one with 'npm start'`);
+  const { endpoints, region, stackName } = JSON.parse(readFileSync(runtimeFile, 'utf8')) as { endpoints: { aws: string }; region: string; stackName: string };
+  return { endpoint: endpoints.aws, region, stackName };
+}
+
 /** `export …` lines that point the AWS CLI and SDKs at the running stack's endpoint (or at the one `wims up` would open). */
 function printEnvironment(): void {
   const runtimeFile = join(stateDir, 'runtime.json');
@@ -172,7 +182,7 @@ async function invoke(functionId: string | undefined): Promise<void> {
   const event: unknown = JSON.parse(readFileSync(flags.event, 'utf8'));
   let result: unknown;
   if (existsSync(join(stateDir, 'runtime.json'))) {
-    result = await callRunning('POST', '/invoke', { function: functionId, event });
+    result = await invokeFunction(runningStack(), functionId, event);
   } else {
     const stack: LocalStack = await startLocalStack({ ...runtimeOptions(), inMemory: true, awsPort: 0, log: undefined });
     try {
@@ -218,8 +228,9 @@ async function main(): Promise<void> {
     case 'status':
       return printStatus((await callRunning('GET', '/status')) as StackStatus);
     case 'replay': {
-      const result = await callRunning('POST', '/replay', { archive: flags.archive, from: flags.from, to: flags.to });
-      console.log(`replayed ${(result as { replayed: number }).replayed} events`);
+      const window = { from: new Date(flags.from ?? 0), to: flags.to === undefined ? new Date() : new Date(flags.to) };
+      const replayName = await replayArchive(runningStack(), { archive: flags.archive, ...window });
+      console.log(`replay ${replayName} completed: the archive's events are on the bus again`);
       return;
     }
     case 'dlq': {
