@@ -69,7 +69,7 @@ const liveRuntimes = new Set<ChildProcess>();
 
 /** Starts `wims up` in its own process group and resolves once it is ready. */
 async function startRuntime(stateDir: string): Promise<Runtime> {
-  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'wims.js'), 'up', '--port', '0', '--state-dir', stateDir], {
+  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'wims.js'), 'up', '--port', '0', '--aws-port', '0', '--state-dir', stateDir], {
     cwd: PROJECT_ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],

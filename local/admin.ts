@@ -1,6 +1,7 @@
 /**
- * The running stack's operator API, on 127.0.0.1 only: the `wims` commands (status, invoke,
- * replay, dlq redrive) talk to it; its address is written to `<stateDir>/runtime.json`.
+ * The running stack's operator API, on 127.0.0.1 only, for what AWS has no API for: `wims status`,
+ * `dlq redrive` and `schedule fire` talk to it (`invoke` and `replay` use the AWS endpoint's
+ * Lambda, CloudFormation and EventBridge APIs: aws-commands.ts); its address is written to `<stateDir>/runtime.json`.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
@@ -163,11 +164,6 @@ export function archiveName(stack: LocalStack, logicalId: string | undefined): s
 
 /** The JSON body of an operator request: each operation reads the fields it needs. */
 interface AdminRequest {
-  function?: unknown;
-  event?: unknown;
-  archive?: unknown;
-  from?: string | number;
-  to?: string | number;
   queue?: unknown;
   schedule?: unknown;
 }
@@ -189,16 +185,6 @@ export async function startAdminServer(stack: LocalStack): Promise<{ url: string
       switch (`${request.method} ${request.url}`) {
         case 'GET /status':
           return reply(200, await stackStatus(stack));
-        case 'POST /invoke': {
-          const functionName = stack.resources.get(String(body.function))?.physicalId ?? String(body.function);
-          return reply(200, await stack.lambda.invoke(functionName, body.event));
-        }
-        case 'POST /replay':
-          return reply(200, await stack.events.replay({
-            archiveName: archiveName(stack, body.archive as string | undefined),
-            startTime: new Date(body.from ?? 0),
-            endTime: new Date(body.to ?? Date.now()),
-          }));
         case 'POST /dlq/redrive':
           return reply(200, { moved: await redriveDeadLetters(stack, String(body.queue)) });
         case 'POST /schedules/fire':

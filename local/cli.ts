@@ -1,7 +1,8 @@
 /**
  * `wims`: run the template locally and operate it.
  *
- *   wims up [--in-memory] [--reset] [--port 3000] [--dashboard-port 3100] [--state-dir .wims] [--parameter Name=Value]… [--verbose]
+ *   wims up [--in-memory] [--reset] [--port 3000] [--aws-port 4580] [--dashboard-port 3100] [--state-dir .wims] [--parameter Name=Value]… [--verbose]
+ *   wims env
  *   wims invoke <FunctionLogicalId> -e events/<function>/<event>.json
  *   wims status
  *   wims replay [--archive <ArchiveLogicalId>] [--from <ISO time>] [--to <ISO time>]
@@ -17,9 +18,11 @@ import { parseArgs } from 'node:util';
 import { startLocalStack, type LocalStack, type NotEmulated, type RuntimeOptions } from './runtime.js';
 import { startAdminServer, type StackStatus } from './admin.js';
 import { startDashboard } from './dashboard/server.js';
+import { invokeFunction, replayArchive, type RunningStack } from './aws-commands.js';
 
 const USAGE = `usage:
-  wims up [--in-memory] [--reset] [--port 3000] [--dashboard-port 3100] [--state-dir .wims] [--parameter Name=Value]... [--verbose]
+  wims up [--in-memory] [--reset] [--port 3000] [--aws-port 4580] [--dashboard-port 3100] [--state-dir .wims] [--parameter Name=Value]... [--verbose]
+  wims env                      # export AWS_ENDPOINT_URL=… for the AWS CLI and SDKs: eval "$(npx wims env)"
   wims invoke <FunctionLogicalId> -e <event.json>
   wims status
   wims replay [--archive <ArchiveLogicalId>] [--from <ISO time>] [--to <ISO time>]
@@ -37,6 +40,7 @@ const { values: flags, positionals } = parseArgs({
     reset: { type: 'boolean' },
     port: { type: 'string' },
     'dashboard-port': { type: 'string' },
+    'aws-port': { type: 'string' },
     'state-dir': { type: 'string' },
     template: { type: 'string' },
     parameter: { type: 'string', multiple: true },
@@ -52,6 +56,27 @@ const { values: flags, positionals } = parseArgs({
 
 const stateDir = resolve(flags['state-dir'] ?? process.env.WIMS_STATE_DIR ?? '.wims');
 
+/**
+ * The AWS endpoint's port when neither --aws-port nor WIMS_AWS_PORT names one: fixed, so that a
+ * command copied yesterday works today (not LocalStack's 4566, so that both can run side by side).
+ */
+const DEFAULT_AWS_PORT = 4580;
+/** The region and dummy credentials the local stack runs with (the endpoint accepts any). */
+const LOCAL_REGION = 'us-east-1';
+const LOCAL_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
+
+/** A TCP port from a flag or variable (0: any free one). */
+function portSetting(text: string, what: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${what} must be a TCP port (0: any free one), not ${text}`);
+  return port;
+}
+
+function awsPort(): number {
+  // An empty WIMS_AWS_PORT counts as unset, as an unset variable would.
+  return portSetting(flags['aws-port'] ?? (process.env.WIMS_AWS_PORT || String(DEFAULT_AWS_PORT)), '--aws-port');
+}
+
 function runtimeOptions(): RuntimeOptions {
   const parameterOverrides: Record<string, string> = {};
   for (const pair of flags.parameter ?? []) {
@@ -59,15 +84,16 @@ function runtimeOptions(): RuntimeOptions {
     if (equals < 1) throw new UsageError(`--parameter takes Name=Value, not ${pair}`);
     parameterOverrides[pair.slice(0, equals)] = pair.slice(equals + 1);
   }
-  const port = Number(flags.port ?? process.env.WIMS_PORT ?? 3000);
   // 0: ports the system chooses (printed at start-up).
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a TCP port (0: any free one), not ${flags.port}`);
+  const port = portSetting(flags.port ?? process.env.WIMS_PORT ?? '3000', '--port');
   return {
     templatePath: flags.template ?? 'template.yaml',
     stateDir,
     inMemory: flags['in-memory'] ?? false,
     reset: flags.reset ?? false,
     apiPort: port,
+    awsPort: awsPort(),
+    region: LOCAL_REGION,
     parameterOverrides,
     log: flags.quiet ? undefined : (component, message) => console.log(`  [${component}] ${message}`),
     verbose: flags.verbose ?? false,
@@ -96,7 +122,10 @@ async function up(): Promise<void> {
   // Written for in-memory runs too: it is how the other commands find this process.
   const runtimeFile = join(stateDir, 'runtime.json');
   mkdirSync(stateDir, { recursive: true });
-  writeFileSync(runtimeFile, `${JSON.stringify({ pid: process.pid, admin: admin.url, dashboard: dashboard.url, endpoints: stack.endpoints, outputs: stack.outputs }, null, 2)}\n`);
+  writeFileSync(runtimeFile, `${JSON.stringify({
+    pid: process.pid, admin: admin.url, dashboard: dashboard.url, region: LOCAL_REGION, stackName: stack.template.stackName,
+    endpoints: stack.endpoints, outputs: stack.outputs,
+  }, null, 2)}\n`);
   // Each API's default stage is listed first; its paths are also served without the stage prefix.
   const shown = new Set<string>();
   for (const api of stack.endpoints.apis) {
@@ -104,8 +133,7 @@ async function up(): Promise<void> {
     shown.add(api.logicalId);
     console.log(`  API ${api.logicalId.padEnd(22)} ${new URL(api.url).origin}   (stage ${new URL(api.url).pathname.slice(1)})`);
   }
-  console.log(`  DynamoDB endpoint          ${stack.endpoints.dynamodb}   (aws dynamodb scan --endpoint-url ${stack.endpoints.dynamodb} --table-name ${stack.outputs.TableName ?? '<table>'})`);
-  console.log(`  SQS/SNS endpoint           ${stack.endpoints.sqs}`);
+  console.log(`  AWS endpoint               ${stack.endpoints.aws}   (eval "$(npx wims env)", then aws dynamodb scan --table-name ${stack.outputs.TableName ?? '<table>'})`);
   console.log(`  E-mail outbox              ${stack.outboxDir}`);
   console.log(`  Dashboard                  ${dashboard.url}   (topology, order traces, queues, executions, metrics)`);
   const notEmulated = notEmulatedLine(stack.notEmulated);
@@ -142,14 +170,32 @@ async function callRunning(method: 'GET' | 'POST', path: string, body?: unknown)
   return answer;
 }
 
+/** The running stack's AWS endpoint, region and stack name, from its runtime.json. */
+function runningStack(): RunningStack {
+  const runtimeFile = join(stateDir, 'runtime.json');
+  if (!existsSync(runtimeFile)) throw new Error(`no running stack (no ${runtimeFile}): start one with 'npm start'`);
+  const { endpoints, region, stackName } = JSON.parse(readFileSync(runtimeFile, 'utf8')) as { endpoints: { aws: string }; region: string; stackName: string };
+  return { endpoint: endpoints.aws, region, stackName };
+}
+
+/** `export …` lines that point the AWS CLI and SDKs at the running stack's endpoint (or at the one `wims up` would open). */
+function printEnvironment(): void {
+  const runtimeFile = join(stateDir, 'runtime.json');
+  const running = existsSync(runtimeFile) ? (JSON.parse(readFileSync(runtimeFile, 'utf8')) as { endpoints?: { aws?: string } }) : {};
+  const endpoint = running.endpoints?.aws ?? `http://127.0.0.1:${awsPort()}`;
+  // The SDKs read AWS_REGION; the AWS CLI (botocore) reads AWS_DEFAULT_REGION.
+  const variables = { AWS_ENDPOINT_URL: endpoint, AWS_REGION: LOCAL_REGION, AWS_DEFAULT_REGION: LOCAL_REGION, ...LOCAL_CREDENTIALS };
+  console.log(`export ${Object.entries(variables).map(([name, value]) => `${name}=${value}`).join(' ')}`);
+}
+
 async function invoke(functionId: string | undefined): Promise<void> {
   if (!functionId || !flags.event) throw new UsageError('invoke needs a function logical id and -e <event.json>');
   const event: unknown = JSON.parse(readFileSync(flags.event, 'utf8'));
   let result: unknown;
   if (existsSync(join(stateDir, 'runtime.json'))) {
-    result = await callRunning('POST', '/invoke', { function: functionId, event });
+    result = await invokeFunction(runningStack(), functionId, event);
   } else {
-    const stack: LocalStack = await startLocalStack({ ...runtimeOptions(), inMemory: true, log: undefined });
+    const stack: LocalStack = await startLocalStack({ ...runtimeOptions(), inMemory: true, awsPort: 0, log: undefined });
     try {
       if (stack.template.typeOf(functionId) !== 'AWS::Lambda::Function') throw new Error(`${functionId} is not a function of this template`);
       result = await stack.lambda.invoke(stack.resources.get(functionId)!.physicalId, event);
@@ -186,13 +232,16 @@ async function main(): Promise<void> {
   switch (command) {
     case 'up':
       return up();
+    case 'env':
+      return printEnvironment();
     case 'invoke':
       return invoke(rest[0]);
     case 'status':
       return printStatus((await callRunning('GET', '/status')) as StackStatus);
     case 'replay': {
-      const result = await callRunning('POST', '/replay', { archive: flags.archive, from: flags.from, to: flags.to });
-      console.log(`replayed ${(result as { replayed: number }).replayed} events`);
+      const window = { from: new Date(flags.from ?? 0), to: flags.to === undefined ? new Date() : new Date(flags.to) };
+      const replayName = await replayArchive(runningStack(), { archive: flags.archive, ...window });
+      console.log(`replay ${replayName} completed: the archive's events are on the bus again`);
       return;
     }
     case 'dlq': {

@@ -40,6 +40,8 @@ import { createPipeProvider, type Pipe } from './services/pipes/pipe.js';
 import { createCustomResourceProvider } from './services/cloudformation/custom-resource.js';
 import { passiveProviders } from './services/passive.js';
 import { UsageMeter, type UsageReport } from './services/usage.js';
+import { startAwsEndpoint } from './endpoint/server.js';
+import { endpointServices } from './endpoint/services.js';
 
 /** How to run the template; every field has a default that suits `npm start`. */
 export interface RuntimeOptions {
@@ -51,6 +53,8 @@ export interface RuntimeOptions {
   reset?: boolean;
   /** Port of the first REST API; further APIs take the next ports (default 3000; 0: free ports chosen by the OS). */
   apiPort?: number;
+  /** Port of the AWS endpoint that serves every emulated AWS API (default 0: a free port chosen by the OS; `wims up` fixes one). */
+  awsPort?: number;
   parameterOverrides?: Record<string, string>;
   /** The template is `sam build`'s (.aws-sam/build/template.yaml): run each function's built code as it is instead of bundling it. */
   prebuiltCode?: boolean;
@@ -75,7 +79,8 @@ export interface LocalStack {
   /** Deployed resources by logical id (physical id and attributes). */
   resources: Map<string, DeployedResource>;
   template: LoadedTemplate;
-  endpoints: { dynamodb: string; sqs: string; apis: Array<{ logicalId: string; url: string }> };
+  /** `aws`: the one AWS endpoint for SDKs and the CLI; `dynamodb` and `sqs`: the engines themselves, for the runtime's own clients. */
+  endpoints: { aws: string; dynamodb: string; sqs: string; apis: Array<{ logicalId: string; url: string }> };
   stateDir: string | undefined;
   lambda: LambdaRuntime;
   events: EventBridgeService;
@@ -228,12 +233,18 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
       pipes,
     });
     stopSteps.push(() => usageMeter.stop());
+    // The AWS endpoint only serves callers (SDKs, the CLI, `wims`): the stack's own traffic never goes through it.
+    const awsEndpoint = await startAwsEndpoint(options.awsPort ?? 0, endpointServices({
+      template, resources, startedAt: new Date(started), dynamodbEndpoint: meteredDynamodb.endpoint, messagingEndpoint: messaging.endpoint,
+      events, stateMachines: stepFunctions.registry, lambda, logs, pipes, outputs, apiGateway,
+    }));
+    stopSteps.push(() => awsEndpoint.stop());
     const startupMs = Date.now() - started;
     const stack: LocalStack = {
       outputs,
       resources,
       template,
-      endpoints: { dynamodb: meteredDynamodb.endpoint, sqs: messaging.endpoint, apis: apiGateway.urls() },
+      endpoints: { aws: awsEndpoint.url, dynamodb: meteredDynamodb.endpoint, sqs: messaging.endpoint, apis: apiGateway.urls() },
       stateDir,
       lambda,
       events,

@@ -17,7 +17,7 @@ export const VENV_BIN = join(PROJECT_ROOT, '.venv', 'bin');
 export const INSTALL_HINT = 'run scripts/install-aws-tools.sh (Python 3.10+) to install them into .venv/';
 
 /** The tools a caller can ask for: executables in `.venv/bin/`. */
-export type AwsTool = 'cfn-lint' | 'sam' | 'python';
+export type AwsTool = 'cfn-lint' | 'sam' | 'python' | 'aws';
 
 /** The path of `tool` in the virtualenv. */
 export function awsToolPath(tool: AwsTool): string {

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Installs the pinned SAM CLI and cfn-lint (scripts/aws-tools-requirements.txt) into the
-# checkout's git-ignored virtualenv .venv/. A no-op when both are already there at those versions.
+# Installs the pinned SAM CLI, cfn-lint and AWS CLI (scripts/aws-tools-requirements.txt) into the
+# checkout's git-ignored virtualenv .venv/. A no-op when all are already there at those versions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requirements=scripts/aws-tools-requirements.txt
 
 installed() {
-  [ -x .venv/bin/sam ] && [ -x .venv/bin/cfn-lint ] || return 1
+  [ -x .venv/bin/sam ] && [ -x .venv/bin/cfn-lint ] && [ -x .venv/bin/aws ] || return 1
   local frozen
   frozen=$(.venv/bin/python -m pip freeze --disable-pip-version-check 2>/dev/null) || return 1
   # Every pinned line of the requirements file must appear verbatim in the freeze.
@@ -23,3 +23,4 @@ fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
 .venv/bin/sam --version
 .venv/bin/cfn-lint --version
+.venv/bin/aws --version

@@ -5,8 +5,8 @@
  *
  * LIMITATIONS: IAM is not enforced (every local call is allowed: least privilege is checked on
  * the template by `npm run check`, not at run time); log groups are files under the state folder
- * with no retention; CloudWatch alarms are not evaluated — `wims status` shows the dead-letter
- * depths and failed executions they watch.
+ * with no retention; CloudWatch alarms are evaluated only when the AWS endpoint's DescribeAlarms
+ * asks (cloudwatch/api.ts) and take no actions.
  */
 import { resourceName } from './cfn-properties.js';
 import type { DeployedResource, ResolvedResource, ResourceProvider, RuntimeContext } from './provider.js';

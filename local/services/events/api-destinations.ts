@@ -87,6 +87,7 @@ const DEFAULT_RATE_PER_SECOND = 300;
 interface Connection {
   name: string;
   arn: string;
+  authorizationType: string;
   secretArn: string;
   headers: Record<string, string>;
   query: Record<string, string>;
@@ -134,6 +135,7 @@ export class ApiDestinationService {
     const connection: Connection = {
       name,
       arn: `arn:aws:events:${this.options.region}:${this.options.accountId}:connection/${name}/${id}`,
+      authorizationType: type,
       secretArn: `arn:aws:secretsmanager:${this.options.region}:${this.options.accountId}:secret:events!connection/${name}/${id}-${id.slice(0, 6)}`,
       // The auth header last: no invocation parameter may override the credentials.
       headers: { ...keyValues(invocation.HeaderParameters, true), ...headers },
@@ -205,6 +207,29 @@ export class ApiDestinationService {
       else destination.stats.failed++;
       throw failure;
     }
+  }
+
+  /** The connections, as ListConnections describes them (a local connection is authorized as soon as it exists). */
+  listConnections(): Array<{ Name: string; ConnectionArn: string; AuthorizationType: string; ConnectionState: 'AUTHORIZED' }> {
+    return [...this.connections.values()].map((connection) => ({
+      Name: connection.name, ConnectionArn: connection.arn, AuthorizationType: connection.authorizationType, ConnectionState: 'AUTHORIZED',
+    }));
+  }
+
+  /** The API destinations, as ListApiDestinations describes them. */
+  listApiDestinations(): Array<{
+    Name: string; ApiDestinationArn: string; ApiDestinationState: 'ACTIVE'; ConnectionArn: string;
+    InvocationEndpoint: string; HttpMethod: string; InvocationRateLimitPerSecond: number;
+  }> {
+    return [...this.destinations.values()].map((destination) => ({
+      Name: destination.name,
+      ApiDestinationArn: destination.arn,
+      ApiDestinationState: 'ACTIVE',
+      ConnectionArn: destination.connection.arn,
+      InvocationEndpoint: destination.endpoint,
+      HttpMethod: destination.method,
+      InvocationRateLimitPerSecond: Math.round(1000 / destination.intervalMs),
+    }));
   }
 
   /** Counters per API destination name. */

@@ -34,8 +34,10 @@ export class EventArchive {
   readonly name: string;
   readonly arn: string;
   readonly busName: string;
+  /** The pattern's JSON text, as DescribeArchive returns it. */
+  readonly eventPattern: string | undefined;
+  readonly retentionDays: number;
   private readonly matches: EventMatcher;
-  private readonly retentionDays: number;
   private readonly file: string | undefined;
   private readonly memory: EventEnvelope[] = [];
 
@@ -44,6 +46,7 @@ export class EventArchive {
     this.name = options.name;
     this.arn = options.arn;
     this.busName = options.busName;
+    this.eventPattern = options.eventPattern === undefined ? undefined : jsonText(options.eventPattern);
     this.matches = options.eventPattern === undefined ? () => true : compilePattern(options.eventPattern);
     this.retentionDays = options.retentionDays ?? 0;
     if (options.stateDir !== undefined) {
@@ -86,4 +89,8 @@ async function readLines(file: string): Promise<EventEnvelope[]> {
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as EventEnvelope);
+}
+
+function jsonText(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }

@@ -64,6 +64,16 @@ export interface PutRuleInput {
   State?: string;
 }
 
+/** A rule, as ListRules and DescribeRule describe it. */
+export interface RuleDescription {
+  Name: string;
+  Arn: string;
+  EventBusName: string;
+  State: 'ENABLED' | 'DISABLED';
+  EventPattern?: string;
+  ScheduleExpression?: string;
+}
+
 /** The replay request: re-sends an archive's events from a time window to its bus. */
 export interface ReplayInput {
   archiveName: string;
@@ -165,6 +175,9 @@ interface Rule {
   arn: string;
   busName: string;
   enabled: boolean;
+  /** What DescribeRule returns: the pattern's JSON text and the schedule expression. */
+  eventPattern: string | undefined;
+  scheduleExpression: string | undefined;
   /** The rule's EventPattern; a rule with only a ScheduleExpression matches no event. */
   matches: EventMatcher;
   /** A rule with a ScheduleExpression: stops its timer. */
@@ -275,6 +288,8 @@ export class EventBridgeService {
       arn,
       busName: bus.name,
       enabled: state !== 'DISABLED',
+      eventPattern: input.EventPattern === undefined ? undefined : typeof input.EventPattern === 'string' ? input.EventPattern : JSON.stringify(input.EventPattern),
+      scheduleExpression: input.ScheduleExpression,
       matches,
       schedule: undefined,
       targets: previous?.targets ?? [],
@@ -384,6 +399,43 @@ export class EventBridgeService {
     }
     const results = entries.map((entry) => this.putEvent(entry));
     return { FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results };
+  }
+
+  /** The buses, as ListEventBuses describes them. */
+  listEventBuses(): Array<{ Name: string; Arn: string }> {
+    return [...this.buses.values()].map((bus) => ({ Name: bus.name, Arn: bus.arn }));
+  }
+
+  /** The rules of a bus (name or ARN; `default` when absent), as ListRules and DescribeRule describe them. */
+  listRules(busNameOrArn?: string): RuleDescription[] {
+    return [...this.bus(busNameOrArn).rules.values()].map((rule) => ({
+      Name: rule.name,
+      Arn: rule.arn,
+      EventBusName: rule.busName,
+      State: rule.enabled ? 'ENABLED' : 'DISABLED',
+      ...(rule.eventPattern === undefined ? {} : { EventPattern: rule.eventPattern }),
+      ...(rule.scheduleExpression === undefined ? {} : { ScheduleExpression: rule.scheduleExpression }),
+    }));
+  }
+
+  /** A rule's targets, as PutTargets was given them. */
+  listTargetsByRule(ruleName: string, busNameOrArn?: string): readonly RuleTarget[] {
+    const bus = this.bus(busNameOrArn);
+    const rule = bus.rules.get(ruleName);
+    if (rule === undefined) throw new EventBridgeError('ResourceNotFoundException', `Rule ${ruleName} does not exist on EventBus ${bus.name}.`);
+    return rule.targets;
+  }
+
+  /** The archives, as ListArchives and DescribeArchive describe them. */
+  listArchives(): Array<{ ArchiveName: string; ArchiveArn: string; EventSourceArn: string; EventPattern?: string; RetentionDays: number; State: 'ENABLED' }> {
+    return [...this.archives.values()].map((archive) => ({
+      ArchiveName: archive.name,
+      ArchiveArn: archive.arn,
+      EventSourceArn: this.bus(archive.busName).arn,
+      ...(archive.eventPattern === undefined ? {} : { EventPattern: archive.eventPattern }),
+      RetentionDays: archive.retentionDays,
+      State: 'ENABLED',
+    }));
   }
 
   /** Calls `listener` with every event accepted from now on; returns the unsubscribe function. */

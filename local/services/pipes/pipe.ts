@@ -40,7 +40,10 @@
  *
  * LIMITATIONS: sources other than DynamoDB streams and SQS (Kinesis, MQ, MSK, Kafka) are rejected;
  * only Lambda enrichments; ParallelizationFactor is 1 (records of one stream are handled in
- * order); DesiredState STOPPED is honoured by not starting (CurrentState STOPPED); LogConfiguration
+ * order); DesiredState STOPPED is honoured by not starting (CurrentState STOPPED); StopPipe and
+ * StartPipe (pipes/api.ts) take effect before they answer, and a stream source started again
+ * resumes from its checkpoint, which only a state folder keeps (in memory it starts at its
+ * StartingPosition again, so records written while it was stopped are skipped); LogConfiguration
  * is ignored (see the runtime's own log); the dead-letter message for a stream batch carries the
  * batch's sequence numbers (as on AWS), not the records; a template placeholder that is neither a
  * path nor a reserved variable fails the batch; an event bus target without Source/DetailType gets
@@ -98,7 +101,8 @@ class PipeError extends Error {
 type PipeRecord = Record<string, unknown>;
 
 /** The `AWS::Pipes::Pipe` properties a local pipe reads, as the template resolves them. */
-interface PipeProperties {
+export interface PipeProperties {
+  RoleArn?: Json;
   Source?: Json;
   Target?: Json;
   DesiredState?: Json;
@@ -132,6 +136,11 @@ export class Pipe {
   private readonly properties: PipeProperties;
   private stopSource: (() => Promise<void>) | undefined;
   private stopping = false;
+  /** RUNNING or STOPPED: the template's DesiredState, then what StartPipe and StopPipe asked for. */
+  desiredState: 'RUNNING' | 'STOPPED';
+  /** When the pipe was created, and its desired state last changed. */
+  readonly createdAt = new Date();
+  lastModifiedAt = this.createdAt;
 
   constructor(
     readonly name: string,
@@ -141,6 +150,7 @@ export class Pipe {
     private readonly context: RuntimeContext,
   ) {
     this.properties = resource.properties as PipeProperties;
+    this.desiredState = this.properties.DesiredState === 'STOPPED' ? 'STOPPED' : 'RUNNING';
     const filters: Array<{ Pattern: string }> = this.properties.SourceParameters?.FilterCriteria?.Filters ?? [];
     this.filters = filters.map((filter) => compilePattern(JSON.parse(filter.Pattern) as object));
     const target = String(this.properties.Target);
@@ -151,9 +161,20 @@ export class Pipe {
     }
   }
 
+  /** Whether the pipe reads its source now. */
+  get currentState(): 'RUNNING' | 'STOPPED' {
+    return this.stopSource === undefined ? 'STOPPED' : 'RUNNING';
+  }
+
+  /** The properties DescribePipe returns. */
+  get definition(): Readonly<PipeProperties> {
+    return this.properties;
+  }
+
   /** Starts reading the source (unless the pipe's DesiredState is STOPPED). */
   async start(): Promise<void> {
-    if (this.properties.DesiredState === 'STOPPED') return;
+    if (this.desiredState === 'STOPPED' || this.stopSource !== undefined) return;
+    this.stopping = false;
     const source = String(this.properties.Source);
     if (source.startsWith('arn:aws:dynamodb:') && source.includes('/stream/')) await this.startStream(source);
     else if (source.startsWith('arn:aws:sqs:')) await this.startQueue(source);
@@ -163,6 +184,15 @@ export class Pipe {
   async stop(): Promise<void> {
     this.stopping = true;
     await this.stopSource?.();
+    this.stopSource = undefined;
+  }
+
+  /** StartPipe and StopPipe: records the desired state and reaches it before resolving. */
+  async changeDesiredState(state: 'RUNNING' | 'STOPPED'): Promise<void> {
+    this.desiredState = state;
+    this.lastModifiedAt = new Date();
+    if (state === 'RUNNING') await this.start();
+    else await this.stop();
   }
 
   private batchSize(): number {

@@ -98,9 +98,19 @@ export class StateMachineDoesNotExist extends Error {
 
 type LibraryEvent = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
 
-interface RunningExecution {
-  abort: () => void;
+/** An execution that has started: what DescribeExecution shows of it while it runs, and its end. */
+export interface StartedExecution {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  input: Json;
+  /** ISO 8601. */
+  startDate: string;
   finished: Promise<ExecutionRecord>;
+}
+
+interface RunningExecution extends StartedExecution {
+  abort: () => void;
 }
 
 interface RegisteredMachine {
@@ -169,6 +179,14 @@ export class StateMachineRegistry {
    *   EventBridge target's input) or a JSON value; `{}` when absent
    */
   async startExecution(stateMachineArn: string, input: unknown = {}, options: StartExecutionOptions = {}): Promise<ExecutionRecord> {
+    return this.launch(stateMachineArn, input, options).finished;
+  }
+
+  /**
+   * Starts an execution and returns at once (as StartExecution does), with its ARN and a promise
+   * of its record; throws for an unknown ARN or an input that is not JSON.
+   */
+  launch(stateMachineArn: string, input: unknown = {}, options: StartExecutionOptions = {}): StartedExecution {
     const machine = this.machines.get(stateMachineArn);
     if (!machine) throw new StateMachineDoesNotExist(`State Machine Does Not Exist: '${stateMachineArn}'`);
     const { spec } = machine;
@@ -209,9 +227,24 @@ export class StateMachineRegistry {
       this.finish(machine, record);
       return record;
     })();
-    const running: RunningExecution = { abort: run.abort, finished };
+    const running: RunningExecution = {
+      executionArn, stateMachineArn, name, input: executionInput, startDate, abort: run.abort,
+      finished: finished.finally(() => machine.running.delete(running)),
+    };
     machine.running.add(running);
-    return finished.finally(() => machine.running.delete(running));
+    return running;
+  }
+
+  /** The registered state machines. */
+  stateMachines(): StateMachineSpec[] {
+    return [...this.machines.values()].map(({ spec }) => spec);
+  }
+
+  /** The executions still running, optionally of one state machine. */
+  runningExecutions(stateMachineArn?: string): StartedExecution[] {
+    return [...this.machines.values()]
+      .filter(({ spec }) => stateMachineArn === undefined || spec.arn === stateMachineArn)
+      .flatMap(({ running }) => [...running]);
   }
 
   /** Calls `listener` with every execution that finishes from now on; returns the unsubscribe function. */

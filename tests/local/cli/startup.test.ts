@@ -18,7 +18,7 @@ let stateDir: string | undefined;
 /** Starts `wims up` on free ports and resolves with what it printed up to and including "ready". */
 function startUp(...flags: string[]): Promise<string[]> {
   stateDir = mkdtempSync(join(tmpdir(), 'wims-cli-'));
-  child = spawn(process.execPath, ['bin/wims.js', 'up', '--in-memory', '--port', '0', '--state-dir', stateDir, ...flags], {
+  child = spawn(process.execPath, ['bin/wims.js', 'up', '--in-memory', '--port', '0', '--aws-port', '0', '--state-dir', stateDir, ...flags], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {
@@ -96,5 +96,67 @@ describe('wims schedule fire', () => {
 
     // Assess: the schedule started the reconciler (StartExecution accepted, as Scheduler reports it).
     expect(fired.stdout.trim()).toBe('fired ReconcilerSchedule');
+  }, 60_000);
+});
+
+describe('wims env', () => {
+  const wims = (env: NodeJS.ProcessEnv, ...args: string[]) =>
+    promisify(execFile)(process.execPath, ['bin/wims.js', 'env', ...args, '--state-dir', stateDir!], { env: { ...process.env, ...env } });
+
+  it('points the AWS CLI and SDKs at the running stack endpoint, the one `wims up` printed', async () => {
+    // Prepare
+    const lines = await startUp();
+    const printed = /AWS endpoint +(http:\/\/127\.0\.0\.1:\d+)/.exec(lines.join('\n'))?.[1];
+
+    // Act
+    const { stdout } = await wims({});
+
+    // Assess
+    expect(printed).toBeDefined();
+    expect(stdout.trim()).toBe(`export AWS_ENDPOINT_URL=${printed} AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`);
+  }, 60_000);
+
+  it('names the fixed default port when no stack runs, or the one WIMS_AWS_PORT or --aws-port gives', async () => {
+    // Prepare
+    stateDir = mkdtempSync(join(tmpdir(), 'wims-cli-'));
+
+    // Act
+    const fixed = await wims({ WIMS_AWS_PORT: '' });
+    const fromVariable = await wims({ WIMS_AWS_PORT: '4600' });
+    const fromFlag = await wims({ WIMS_AWS_PORT: '4600' }, '--aws-port', '4601');
+
+    // Assess
+    expect(fixed.stdout).toContain('AWS_ENDPOINT_URL=http://127.0.0.1:4580 ');
+    expect(fromVariable.stdout).toContain('AWS_ENDPOINT_URL=http://127.0.0.1:4600 ');
+    expect(fromFlag.stdout).toContain('AWS_ENDPOINT_URL=http://127.0.0.1:4601 ');
+  }, 30_000);
+});
+
+describe('wims invoke and wims replay, through the running stack AWS endpoint', () => {
+  const wims = (...args: string[]) => promisify(execFile)(process.execPath, ['bin/wims.js', ...args, '--state-dir', stateDir!]);
+
+  it('invokes a function by logical id (DescribeStackResource, then Lambda Invoke), and reports a function error with exit code 1', async () => {
+    // Prepare
+    await startUp();
+
+    // Act
+    const invoked = await wims('invoke', 'ReconcilerClockFunction', '-e', 'events/reconciler-clock/read-clock.json');
+    const refused = await wims('invoke', 'NoSuchFunction', '-e', 'events/reconciler-clock/read-clock.json').catch((error: { stderr: string; code: number }) => error);
+
+    // Assess
+    expect(JSON.parse(invoked.stdout)).toEqual({ ok: true, payload: { nowMs: expect.any(String), cutoffMs: expect.any(String) } });
+    expect('code' in refused && refused.code).toBe(1);
+    expect('stderr' in refused && refused.stderr).toContain('NoSuchFunction is not a resource of this template');
+  }, 60_000);
+
+  it('replays the template archive (StartReplay, then DescribeReplay until it completed)', async () => {
+    // Prepare
+    await startUp();
+
+    // Act
+    const replayed = await wims('replay');
+
+    // Assess
+    expect(replayed.stdout).toMatch(/^replay wims-\d+ completed/);
   }, 60_000);
 });
