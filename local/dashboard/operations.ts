@@ -1,11 +1,7 @@
 /**
- * What the dashboard's operations views read: queue peeks, executions, metric samples and alarm
- * states. Queue depths, redrive, replay and the outbox reuse the operator API's and the
- * services' own functions.
- *
- * LIMITATIONS: alarms are evaluated here, on demand, over one Period from the runtime's own
- * counters (queue depths, finished executions, matched events); a metric the runtime does not
- * keep leaves its alarm in INSUFFICIENT_DATA. No alarm action runs.
+ * What the dashboard's operations views read: queue peeks, executions and metric samples. Queue
+ * depths, redrive, replay and the outbox reuse the operator API's and the services' own
+ * functions; alarms are the AWS endpoint's CloudWatch DescribeAlarms (services/cloudwatch/api.ts).
  */
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalStack } from '../runtime.js';
@@ -70,73 +66,3 @@ export class MetricSampler {
   }
 }
 
-export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
-
-export interface AlarmState {
-  alarm: string;
-  description: string;
-  metric: string;
-  state: AlarmStateValue;
-  value?: number;
-  threshold: number;
-  reason: string;
-}
-
-interface AlarmProperties {
-  AlarmDescription?: string;
-  Namespace?: string;
-  MetricName?: string;
-  Dimensions?: Array<{ Name: string; Value: string }>;
-  Threshold?: number;
-  ComparisonOperator?: string;
-  Period?: number;
-}
-
-const COMPARISONS: Readonly<Record<string, (value: number, threshold: number) => boolean>> = {
-  GreaterThanOrEqualToThreshold: (value, threshold) => value >= threshold,
-  GreaterThanThreshold: (value, threshold) => value > threshold,
-  LessThanThreshold: (value, threshold) => value < threshold,
-  LessThanOrEqualToThreshold: (value, threshold) => value <= threshold,
-};
-
-/** Every CloudWatch alarm of the template with the state its metric gives now. */
-export function alarmStates(stack: LocalStack, depths: Record<string, { visible: number; inFlight: number }>): AlarmState[] {
-  return stack.template.resourcesOfType('AWS::CloudWatch::Alarm').map((logicalId): AlarmState => {
-    const properties = stack.template.resolveResource(logicalId, stack.resources).properties as AlarmProperties;
-    const threshold = Number(properties.Threshold ?? 0);
-    const metric = `${properties.Namespace ?? ''}/${properties.MetricName ?? ''}`;
-    const value = metricValue(stack, properties, depths);
-    const compare = COMPARISONS[properties.ComparisonOperator ?? ''];
-    const base = { alarm: logicalId, description: properties.AlarmDescription ?? '', metric, threshold };
-    if (value === undefined || compare === undefined) return { ...base, state: 'INSUFFICIENT_DATA', reason: 'this metric is not kept by the local runtime' };
-    const breaching = compare(value, threshold);
-    return { ...base, value, state: breaching ? 'ALARM' : 'OK', reason: `${metric} = ${value} (threshold ${properties.ComparisonOperator} ${threshold})` };
-  });
-}
-
-function metricValue(stack: LocalStack, properties: AlarmProperties, depths: Record<string, { visible: number; inFlight: number }>): number | undefined {
-  const dimension = (name: string): string | undefined => properties.Dimensions?.find((entry) => entry.Name === name)?.Value;
-  const since = Date.now() - Number(properties.Period ?? 60) * 1000;
-  switch (properties.Namespace) {
-    case 'AWS/SQS': {
-      const queueName = dimension('QueueName');
-      const logicalId = stack.template.resourcesOfType('AWS::SQS::Queue').find((id) => stack.resources.get(id)?.attributes.QueueName === queueName);
-      const depth = logicalId === undefined ? undefined : depths[logicalId];
-      if (depth === undefined) return undefined;
-      // Messages received in a period: what is in the queue stands for it (a DLQ's messages are each received once, when they land).
-      return properties.MetricName === 'ApproximateNumberOfMessagesVisible' ? depth.visible : depth.visible + depth.inFlight;
-    }
-    case 'AWS/States': {
-      if (properties.MetricName !== 'ExecutionsFailed') return undefined;
-      const arn = dimension('StateMachineArn');
-      return stack.stepFunctions.registry.executions(arn).filter((record) => record.status === 'FAILED' && Date.parse(record.stopDate) >= since).length;
-    }
-    case 'AWS/Events': {
-      const rule = dimension('RuleName');
-      if (properties.MetricName !== 'MatchedEvents' || rule === undefined) return undefined;
-      return stack.events.events().filter((record) => Date.parse(record.event.time) >= since - 1000 && record.matchedRules.some((arn) => arn.endsWith(`/${rule}`))).length;
-    }
-    default:
-      return undefined;
-  }
-}

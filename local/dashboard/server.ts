@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { LOOPBACK, localClientConfig } from '../net.js';
 import { removeTraceSink, setTraceSink, traceHop } from '../trace.js';
@@ -22,7 +23,7 @@ import type { ExecutionRecord } from '../services/stepfunctions/registry.js';
 import { readOutbox } from '../services/messaging/topic-provider.js';
 import { TraceStore } from './trace-store.js';
 import { topologyOf, type Topology } from './topology.js';
-import { alarmStates, executionRecord, executionSummaries, MetricSampler, peekQueue } from './operations.js';
+import { executionRecord, executionSummaries, MetricSampler, peekQueue } from './operations.js';
 
 export interface Dashboard {
   url: string;
@@ -123,6 +124,7 @@ export async function startDashboard(stack: LocalStack, templatePath: string, po
   setTraceSink(traces);
   const stopRecording = recordStackEvents(stack);
   const sqs = new SQSClient(localClientConfig(stack.endpoints.sqs, stack.template.region));
+  const cloudwatch = new CloudWatchClient(localClientConfig(stack.endpoints.aws, stack.template.region));
   const metrics = new MetricSampler(() => stack.logs.metrics());
   const topology: Topology = topologyOf(stack.template, stack.resources);
   const clients = new Set<ServerResponse>();
@@ -194,7 +196,13 @@ export async function startDashboard(stack: LocalStack, templatePath: string, po
     'GET /api/execution': (url) => executionRecord(stack, url.searchParams.get('arn') ?? '') ?? { error: 'ExecutionDoesNotExist' },
     'GET /api/outbox': async () => (await readOutbox(stack.outboxDir)).slice(-200).reverse(),
     'GET /api/metrics': () => metrics.series(),
-    'GET /api/alarms': async () => alarmStates(stack, await readDepths()),
+    // One evaluation of alarms: the AWS endpoint's, as `aws cloudwatch describe-alarms` gets it.
+    'GET /api/alarms': async () => {
+      const { MetricAlarms = [] } = await cloudwatch.send(new DescribeAlarmsCommand({}));
+      return MetricAlarms.map((alarm) => ({
+        alarm: alarm.AlarmName, state: alarm.StateValue, metric: `${alarm.Namespace}/${alarm.MetricName}`, reason: alarm.StateReason, description: alarm.AlarmDescription ?? '',
+      }));
+    },
     'GET /api/archives': () => stack.template.resourcesOfType('AWS::Events::Archive'),
     'POST /api/replay': async (_url, request) => {
       const body = await readJson(request);
@@ -240,6 +248,7 @@ export async function startDashboard(stack: LocalStack, templatePath: string, po
       for (const client of clients) client.end();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       sqs.destroy();
+      cloudwatch.destroy();
     },
   };
 }
