@@ -11,9 +11,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { esbuild } from '../esbuild.js';
 import { LOOPBACK, localClientConfig } from '../net.js';
 import { removeTraceSink, setTraceSink, traceHop } from '../trace.js';
 import { readTemplate } from '../template/parse.js';
@@ -91,7 +91,7 @@ function failedState(record: ExecutionRecord): string | undefined {
 }
 
 async function bundlePage(): Promise<string> {
-  const result = await build({
+  const result = await esbuild({
     entryPoints: [fileURLToPath(new URL('page/main.ts', import.meta.url))],
     bundle: true,
     write: false,

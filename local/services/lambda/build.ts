@@ -6,8 +6,8 @@
  *
  * Bundles are cached by content (local/cache.ts): a bundle is kept under the hash of its build
  * options and of the content of every file esbuild read for it, and a start whose files are
- * unchanged reuses it without running esbuild. esbuild's service process (about 300 MiB once it has bundled the AWS
- * SDK) is stopped as soon as no bundling is in flight.
+ * unchanged reuses it without running esbuild (whose service process local/esbuild.ts stops once
+ * no build runs).
  *
  * LIMITATIONS: a file that would change how an import resolves without any input changing (a new
  * `foo.ts` beside the `foo/index.ts` an import resolved to) is not noticed; `npm run build` or a
@@ -16,7 +16,8 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { build, stop, version as esbuildVersion, type BuildOptions } from 'esbuild';
+import { version as esbuildVersion, type BuildOptions } from 'esbuild';
+import { esbuild } from '../../esbuild.js';
 import { cacheDir, contentHash } from '../../cache.js';
 import { TemplateError, type Json } from '../../template/parse.js';
 
@@ -90,7 +91,6 @@ export async function bundleFunction(logicalId: string, metadata: Record<string,
 }
 
 const CACHE_DIR = cacheDir('bundles');
-let buildsInFlight = 0;
 
 /** The folder holding the bundle of `options`: a cached one when no input changed, else a new build. */
 async function cachedBuild(options: BuildOptions): Promise<string> {
@@ -118,14 +118,8 @@ async function cachedBuild(options: BuildOptions): Promise<string> {
 
 /** Runs esbuild; returns the absolute paths of the files it read. */
 async function bundle(options: BuildOptions): Promise<string[]> {
-  buildsInFlight++;
-  try {
-    const { metafile } = await build({ ...options, metafile: true });
-    return Object.keys(metafile.inputs).map((input) => resolve(String(options.absWorkingDir), input));
-  } finally {
-    // The service is started again by the next build; stopping it while one runs would fail that build.
-    if (--buildsInFlight === 0) await stop();
-  }
+  const { metafile } = await esbuild({ ...options, metafile: true });
+  return Object.keys(metafile.inputs).map((input) => resolve(String(options.absWorkingDir), input));
 }
 
 /** One hash of the files' paths and contents; a file that is gone makes a hash no build has. */
