@@ -242,7 +242,7 @@ async function main(): Promise<void> {
   let subject: Subject;
   let starts: Awaited<ReturnType<typeof measureStarts>> | undefined;
   if (flags.target === undefined) {
-    progress('starting node bin/wims.js up twice (cold: empty bundle cache and state; warm: nothing changed) for the ready times and idle memory');
+    progress('starting node bin/wims.js up twice (cold: empty cache and state; warm: nothing changed) for the ready times and idle memory');
     starts = await measureStarts();
     progress(`ready in ${starts.cold.ready_ms} ms cold, ${starts.warm.ready_ms} ms warm; ${starts.warm.idle_rss_mb} MiB idle`);
     // The provider keeps the template's headroom over the pipe's rate (10/s against 5/s by default), so a
