@@ -1,22 +1,18 @@
 /**
- * The running stack's operator API, on 127.0.0.1 only, for what AWS has no API for: `wims status`,
- * `dlq redrive` and `schedule fire` talk to it (`invoke` and `replay` use the AWS endpoint's
- * Lambda, CloudFormation and EventBridge APIs: aws-commands.ts); its address is written to `<stateDir>/runtime.json`.
+ * The running stack's operator API, on 127.0.0.1 only, for what AWS has no API for: `wims status`
+ * and `schedule fire` talk to it (`invoke`, `replay` and `dlq redrive` use the AWS endpoint's
+ * CloudFormation, Lambda, EventBridge and SQS APIs: aws-commands.ts); its address is written to
+ * `<stateDir>/runtime.json`. The dashboard calls its functions in process.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  DeleteMessageBatchCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { LOOPBACK, localClientConfig } from './net.js';
 import type { LocalStack } from './runtime.js';
+import { moveMessages } from './services/messaging/redrive.js';
 
 /** What `wims status` shows. */
 export interface StackStatus {
@@ -107,23 +103,9 @@ export async function redriveDeadLetters(stack: LocalStack, deadLetterLogicalId:
   if (sources.length !== 1) {
     throw new Error(`${deadLetterLogicalId} is the dead-letter queue of ${sources.length} queues; redrive needs exactly one`);
   }
-  const sourceUrl = stack.resources.get(sources[0]!)!.physicalId;
   const sqs = new SQSClient(localClientConfig(stack.endpoints.sqs, stack.template.region));
-  let moved = 0;
   try {
-    for (;;) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: deadLetter.physicalId, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }));
-      if (Messages.length === 0) return moved;
-      await sqs.send(new SendMessageBatchCommand({
-        QueueUrl: sourceUrl,
-        Entries: Messages.map((message, index) => ({ Id: String(index), MessageBody: message.Body ?? '', MessageAttributes: message.MessageAttributes })),
-      }));
-      await sqs.send(new DeleteMessageBatchCommand({
-        QueueUrl: deadLetter.physicalId,
-        Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle ?? '' })),
-      }));
-      moved += Messages.length;
-    }
+    return await moveMessages(sqs, deadLetter.physicalId, stack.resources.get(sources[0]!)!.physicalId);
   } finally {
     sqs.destroy();
   }
@@ -185,8 +167,6 @@ export async function startAdminServer(stack: LocalStack): Promise<{ url: string
       switch (`${request.method} ${request.url}`) {
         case 'GET /status':
           return reply(200, await stackStatus(stack));
-        case 'POST /dlq/redrive':
-          return reply(200, { moved: await redriveDeadLetters(stack, String(body.queue)) });
         case 'POST /schedules/fire':
           return reply(200, await fireSchedule(stack, String(body.schedule)));
         default:

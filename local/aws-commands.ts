@@ -2,12 +2,16 @@
  * The `wims` commands that AWS has an API for, built on that API through the running stack's AWS
  * endpoint, as a script against AWS would be: `invoke` is CloudFormation's DescribeStackResource
  * and Lambda's Invoke; `replay` is DescribeStackResource, DescribeArchive and StartReplay (then
- * DescribeReplay until it ends). The operator API (admin.ts) keeps only what AWS has no API for.
+ * DescribeReplay until it ends); `dlq redrive` is ListStackResources, SQS's GetQueueAttributes
+ * (each queue's RedrivePolicy) and the moves of services/messaging/redrive.ts. The operator API
+ * (admin.ts) keeps only what AWS has no API for.
  */
 import { CloudFormationClient, DescribeStackResourceCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeArchiveCommand, DescribeReplayCommand, EventBridgeClient, StartReplayCommand } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { localClientConfig, waitUntil } from './net.js';
+import { moveMessages } from './services/messaging/redrive.js';
 
 /** Where the running stack is (from its runtime.json). */
 export interface RunningStack {
@@ -77,5 +81,35 @@ export async function replayArchive(stack: RunningStack, options: { archive?: st
   } finally {
     cloudformation.destroy();
     events.destroy();
+  }
+}
+
+/**
+ * Moves a dead-letter queue's messages back to the one queue whose RedrivePolicy names it;
+ * resolves to how many moved.
+ */
+export async function redriveDeadLetterQueue(stack: RunningStack, logicalId: string): Promise<number> {
+  const config = localClientConfig(stack.endpoint, stack.region);
+  const cloudformation = new CloudFormationClient(config);
+  const sqs = new SQSClient(config);
+  try {
+    // A queue's physical id is its URL; the SDK sends to the endpoint whatever host the URL names.
+    const deadLetterUrl = await physicalIdOf(cloudformation, stack, logicalId, 'AWS::SQS::Queue');
+    const attribute = async (url: string, name: 'QueueArn' | 'RedrivePolicy'): Promise<string | undefined> =>
+      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: [name] }))).Attributes?.[name];
+    const deadLetterArn = await attribute(deadLetterUrl, 'QueueArn');
+    const { StackResourceSummaries = [] } = await cloudformation.send(new ListStackResourcesCommand({ StackName: stack.stackName }));
+    const sources: string[] = [];
+    for (const queue of StackResourceSummaries.filter((summary) => summary.ResourceType === 'AWS::SQS::Queue')) {
+      const url = queue.PhysicalResourceId ?? '';
+      const redrivePolicy = await attribute(url, 'RedrivePolicy');
+      const target = redrivePolicy === undefined ? undefined : (JSON.parse(redrivePolicy) as { deadLetterTargetArn?: string }).deadLetterTargetArn;
+      if (target === deadLetterArn) sources.push(url);
+    }
+    if (sources.length !== 1) throw new Error(`${logicalId} is the dead-letter queue of ${sources.length} queues; redrive needs exactly one`);
+    return await moveMessages(sqs, deadLetterUrl, sources[0]!);
+  } finally {
+    cloudformation.destroy();
+    sqs.destroy();
   }
 }

@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { startLocalStack, type LocalStack, type NotEmulated, type RuntimeOptions } from './runtime.js';
 import { startAdminServer, type StackStatus } from './admin.js';
 import { startDashboard } from './dashboard/server.js';
-import { invokeFunction, replayArchive, type RunningStack } from './aws-commands.js';
+import { invokeFunction, redriveDeadLetterQueue, replayArchive, type RunningStack } from './aws-commands.js';
 
 const USAGE = `usage:
   wims up [--in-memory] [--reset] [--port 3000] [--aws-port 4580] [--dashboard-port 3100] [--state-dir .wims] [--parameter Name=Value]... [--verbose]
@@ -246,8 +246,8 @@ async function main(): Promise<void> {
     }
     case 'dlq': {
       if (rest[0] !== 'redrive' || !rest[1]) throw new UsageError('dlq redrive <QueueLogicalId>');
-      const result = await callRunning('POST', '/dlq/redrive', { queue: rest[1] });
-      console.log(`moved ${(result as { moved: number }).moved} messages back to their source queue`);
+      const moved = await redriveDeadLetterQueue(runningStack(), rest[1]);
+      console.log(`moved ${moved} messages back to their source queue`);
       return;
     }
     case 'schedule': {

@@ -10,6 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { CloudFormationClient, DescribeStackResourceCommand } from '@aws-sdk/client-cloudformation';
+import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { localClientConfig } from '../../../local/net.js';
 
 const MAX_SUMMARY_LINES = 10;
 let child: ChildProcess | undefined;
@@ -158,5 +161,37 @@ describe('wims invoke and wims replay, through the running stack AWS endpoint', 
 
     // Assess
     expect(replayed.stdout).toMatch(/^replay wims-\d+ completed/);
+  }, 60_000);
+});
+
+describe('wims dlq redrive, through the running stack AWS endpoint', () => {
+  const wims = (...args: string[]) => promisify(execFile)(process.execPath, ['bin/wims.js', ...args, '--state-dir', stateDir!]);
+
+  it('moves a dead-letter queue\'s messages to the queue whose RedrivePolicy names it, and refuses a queue that is nobody\'s dead-letter queue', async () => {
+    // Prepare: a template whose dead-letter queue nothing consumes, three dead letters in it
+    const lines = await startUp('--template', 'tests/local/fixtures/dashboard-dlq.yaml');
+    const endpoint = /AWS endpoint +(http:\/\/127\.0\.0\.1:\d+)/.exec(lines.join('\n'))![1]!;
+    const config = localClientConfig(endpoint, 'us-east-1');
+    const cloudformation = new CloudFormationClient(config);
+    const sqs = new SQSClient(config);
+    const urlOf = async (logicalId: string) =>
+      (await cloudformation.send(new DescribeStackResourceCommand({ StackName: 'wims-local', LogicalResourceId: logicalId }))).StackResourceDetail!.PhysicalResourceId!;
+    try {
+      const entries = ['a', 'b', 'c'].map((body) => ({ Id: body, MessageBody: body }));
+      await sqs.send(new SendMessageBatchCommand({ QueueUrl: await urlOf('WorkDeadLetterQueue'), Entries: entries }));
+
+      // Act
+      const moved = await wims('dlq', 'redrive', 'WorkDeadLetterQueue');
+      const refused = await wims('dlq', 'redrive', 'WorkQueue').catch((error: { stderr: string; code: number }) => error);
+
+      // Assess
+      expect(moved.stdout.trim()).toBe('moved 3 messages back to their source queue');
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: await urlOf('WorkQueue'), MaxNumberOfMessages: 10 }));
+      expect(Messages.map((message) => message.Body).sort()).toEqual(['a', 'b', 'c']);
+      expect('stderr' in refused && refused.stderr).toContain('WorkQueue is the dead-letter queue of 0 queues');
+    } finally {
+      cloudformation.destroy();
+      sqs.destroy();
+    }
   }, 60_000);
 });
