@@ -6,6 +6,8 @@
  */
 import { chart, el, fetchJson, formatTime, json, postJson } from './dom.js';
 import { renderTopology, updateTopology, type Topology } from './topology.js';
+// The runtime's own hop type (local/trace.ts imports nothing, so it type-checks in the page's DOM-only project).
+import type { TraceHop as Hop } from '../../trace.js';
 
 interface Tick {
   seq: number;
@@ -22,16 +24,6 @@ interface Correlated {
   failure?: { service: string; hop: string; resource: string; error: string };
 }
 
-interface Hop {
-  seq: number;
-  time: number;
-  durationMs?: number;
-  service: string;
-  hop: string;
-  resource: string;
-  payload: unknown;
-  error?: string;
-}
 
 interface HistoryEvent {
   id: number;
