@@ -2,11 +2,12 @@
  * Runs Artillery's CLI on loadtest/orders.yml as a child process (its own CPU shows as its own)
  * and follows the JSONL file its processor appends to while it runs.
  */
-import { spawn } from 'node:child_process';
 import { closeSync, createWriteStream, openSync, readFileSync, readSync, fstatSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { parse } from 'yaml';
+import type { LaunchReport, LaunchRequest } from './artillery-launcher.js';
 import { parseRecords, type OrderRecord } from './stats.js';
 
 /** One Artillery run. */
@@ -52,43 +53,67 @@ function artilleryBin(): string {
   return join(dirname(packageJson), bin.artillery!);
 }
 
-/** Starts `artillery run`: its process id, and a promise of how it ended. */
-export function runArtillery(run: ArtilleryRun): { pid: number | undefined; done: Promise<ArtilleryOutcome> } {
-  const args = [artilleryBin(), 'run', '--output', run.reportFile];
-  if (run.aws) args.push('--environment', 'aws');
-  else args.push('--target', run.target);
-  if (run.overrides) args.push('--overrides', JSON.stringify(run.overrides));
-  if (run.variables) args.push('--variables', JSON.stringify(run.variables));
-  args.push(run.script);
-  const child = spawn(process.execPath, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      ARTILLERY_DISABLE_TELEMETRY: 'true',
-      WIMS_LOADTEST_RECORD: run.recordFile,
-      ...(run.aws ? { WIMS_API_URL: run.target } : {}),
-      ...(run.skipChecks ? { ARTILLERY_DISABLE_ENSURE: 'true' } : {}),
-    },
-  });
-  const log = createWriteStream(run.logFile);
-  let output = '';
-  for (const stream of [child.stdout, child.stderr]) {
-    stream.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      log.write(chunk);
-    });
+/**
+ * Starts Artillery at the CPU priority the benchmark started with, as a user's shell would. A
+ * process gets the priority of the thread that starts it, and the local runtime lowers its
+ * main thread's (local/priority.ts): so Artillery is started from a thread of its own, created
+ * before the stack.
+ */
+export class ArtilleryLauncher {
+  private readonly worker = new Worker(new URL('./artillery-launcher.ts', import.meta.url), { execArgv: [] });
+
+  constructor() {
+    this.worker.unref();
   }
-  const done = new Promise<ArtilleryOutcome>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (exitCode) => {
-      log.end();
-      // The checks follow a "Checks:" line: "ok: …" / "fail: …" (coloured).
-      const lines = output.replace(/\x1b\[[0-9;]*m/g, '').split('\n');
-      const checks = lines.filter((line) => /^\s*(ok|fail): /.test(line)).map((line) => line.trim());
-      resolve({ exitCode, checks });
+
+  /** Starts `artillery run`: its process id once known, and a promise of how it ended (one run at a time). */
+  run(run: ArtilleryRun): { pid(): number | undefined; done: Promise<ArtilleryOutcome> } {
+    const args = [artilleryBin(), 'run', '--output', run.reportFile];
+    if (run.aws) args.push('--environment', 'aws');
+    else args.push('--target', run.target);
+    if (run.overrides) args.push('--overrides', JSON.stringify(run.overrides));
+    if (run.variables) args.push('--variables', JSON.stringify(run.variables));
+    args.push(run.script);
+    const request: LaunchRequest = {
+      command: process.execPath,
+      args,
+      env: {
+        ...process.env,
+        ARTILLERY_DISABLE_TELEMETRY: 'true',
+        WIMS_LOADTEST_RECORD: run.recordFile,
+        ...(run.aws ? { WIMS_API_URL: run.target } : {}),
+        ...(run.skipChecks ? { ARTILLERY_DISABLE_ENSURE: 'true' } : {}),
+      },
+    };
+    const log = createWriteStream(run.logFile);
+    let output = '';
+    let pid: number | undefined;
+    const done = new Promise<ArtilleryOutcome>((resolve, reject) => {
+      const receive = (report: LaunchReport): void => {
+        if ('pid' in report) pid = report.pid;
+        else if ('output' in report) {
+          output += Buffer.from(report.output).toString();
+          log.write(report.output);
+        } else {
+          this.worker.off('message', receive);
+          this.worker.unref();
+          log.end();
+          if ('error' in report) {
+            reject(new Error(`Artillery did not start: ${report.error}`));
+            return;
+          }
+          // The checks follow a "Checks:" line: "ok: …" / "fail: …" (coloured).
+          const lines = output.replace(/\x1b\[[0-9;]*m/g, '').split('\n');
+          const checks = lines.filter((line) => /^\s*(ok|fail): /.test(line)).map((line) => line.trim());
+          resolve({ exitCode: report.exitCode, checks });
+        }
+      };
+      this.worker.on('message', receive);
     });
-  });
-  return { pid: child.pid, done };
+    this.worker.ref();
+    this.worker.postMessage(request);
+    return { pid: () => pid, done };
+  }
 }
 
 /** Reads the records appended to a JSONL file since the last call. */

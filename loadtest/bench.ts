@@ -21,7 +21,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startLocalStack, type LocalStack } from '../local/runtime.js';
-import { plannedRequests, runArtillery, RecordTail, type ArtilleryOutcome } from './artillery.js';
+import { ArtilleryLauncher, plannedRequests, RecordTail, type ArtilleryOutcome } from './artillery.js';
 import { StackResources, type CpuTimes } from './resources.js';
 import { runCapacity } from './capacity.js';
 import { startBenchDashboard, type DashboardMode } from './dashboard-page.js';
@@ -162,6 +162,7 @@ function count(orders: readonly ObservedOrder[], predicate: (order: ObservedOrde
 interface Subject {
   observer: Observer;
   target: string;
+  artillery: ArtilleryLauncher;
   /** Only for the in-process stack. */
   stack?: LocalStack;
   resources?: StackResources;
@@ -174,6 +175,8 @@ interface Snapshot {
   usage?: UsageReport;
   /** Sandbox CPU milliseconds so far, by function. */
   lambdaCpuMs?: Record<string, number>;
+  /** CPU milliseconds so far of the runtime's service threads, by service. */
+  serviceThreadCpuMs?: Record<string, number>;
   /** The observer's own DynamoDB requests so far. */
   ownRequests: number;
 }
@@ -187,6 +190,7 @@ function snapshot(subject: Subject, artilleryPid?: number): Snapshot {
     // The benchmark's own table reads are not the orders' cost.
     usage: stack && withoutOwnReads(stack.usage(), observer.ownReadUnits?.() ?? {}, ownRequests),
     lambdaCpuMs: stack && Object.fromEntries(Object.entries(stack.lambda.stats()).map(([name, stats]) => [name, stats.cpuMs])),
+    serviceThreadCpuMs: stack?.serviceThreadCpuMs(),
     ownRequests: Object.values(ownRequests).reduce((sum, count) => sum + count, 0),
   };
 }
@@ -204,7 +208,7 @@ async function load(
   const stockBefore = await observer.stock();
   progress(`stock before: ${stockBefore}; Artillery sends ${planned} orders (${name})`);
   const start = snapshot(subject);
-  const artillery = runArtillery({
+  const artillery = subject.artillery.run({
     script: SCRIPT,
     target,
     aws: flags.target !== undefined && !/^https?:\/\/(127\.|localhost)/.test(target),
@@ -216,7 +220,7 @@ async function load(
   const tail = new RecordTail(recordFile);
   let lastAnswer = start;
   const { outcome, settledAt } = await followIntake(observer, tail, planned, stockBefore, artillery.done, () => {
-    lastAnswer = snapshot(subject, artillery.pid);
+    lastAnswer = snapshot(subject, artillery.pid());
   });
   tail.poll();
   progress(`Artillery exited with ${outcome.exitCode}${outcome.checks.length ? `: ${outcome.checks.join('; ')}` : ''}`);
@@ -240,6 +244,8 @@ async function main(): Promise<void> {
   }
 
   let subject: Subject;
+  // Before the stack lowers this thread's priority (local/priority.ts).
+  const artillery = new ArtilleryLauncher();
   let starts: Awaited<ReturnType<typeof measureStarts>> | undefined;
   if (flags.target === undefined) {
     progress('starting node bin/wims.js up twice (cold: empty cache and state; warm: nothing changed) for the ready times and idle memory');
@@ -261,9 +267,9 @@ async function main(): Promise<void> {
     progress(`stack ready in ${(stack.startupMs / 1000).toFixed(1)} s (its log: ${stackLog})`);
     const target = stack.endpoints.apis.find((api) => api.logicalId === 'OrdersApi')?.url;
     if (target === undefined) throw new Error('The template has no OrdersApi');
-    subject = { observer: new LocalObserver(stack), target, stack, resources: new StackResources(stack) };
+    subject = { observer: new LocalObserver(stack), target, artillery, stack, resources: new StackResources(stack) };
   } else {
-    subject = { observer: new HttpObserver(flags.target), target: flags.target };
+    subject = { observer: new HttpObserver(flags.target), target: flags.target, artillery };
   }
   const { observer, stack, resources } = subject;
   if (flags.dashboard !== undefined && !['idle', 'page'].includes(flags.dashboard)) throw new Error(`--dashboard takes idle or page, not ${flags.dashboard}`);
@@ -339,6 +345,7 @@ async function main(): Promise<void> {
         cpuSeconds: sumCpu(base.stack.cpu.intake.cpu_s, base.stack.cpu.settle.cpu_s),
         mainThreadShares,
         lambdaCpuMs: difference(run.start.lambdaCpuMs ?? {}, settled.lambdaCpuMs ?? {}),
+        serviceThreadCpuMs: difference(run.start.serviceThreadCpuMs ?? {}, settled.serviceThreadCpuMs ?? {}),
         ownDynamoDbRequests: settled.ownRequests - run.start.ownRequests,
         limit,
         stackOrdersPerSecond: endToEndRate(observed, run.records),

@@ -35,7 +35,8 @@ import { apiDestinationSender } from './services/targets/api-destination.js';
 import type { ApiEndpointMap } from './services/apigateway/endpoints.js';
 import { createApiGatewayProviders } from './services/apigateway/providers.js';
 import { SchedulerService, schedulerProviders } from './services/scheduler/provider.js';
-import { ApiGatewayService } from './services/apigateway/server.js';
+import { ApiGatewayThread } from './services/apigateway/thread.js';
+import { lowerPipelinePriority } from './priority.js';
 import { createPipeProvider, type Pipe } from './services/pipes/pipe.js';
 import { createCustomResourceProvider } from './services/cloudformation/custom-resource.js';
 import { passiveProviders } from './services/passive.js';
@@ -86,7 +87,7 @@ export interface LocalStack {
   events: EventBridgeService;
   scheduler: SchedulerService;
   stepFunctions: StepFunctionsProvider;
-  apiGateway: ApiGatewayService;
+  apiGateway: ApiGatewayThread;
   pipes: Map<string, Pipe>;
   logs: LogStore;
   outboxDir: string;
@@ -96,6 +97,8 @@ export interface LocalStack {
   usage(): UsageReport;
   /** This Node process and the DynamoDB Local Java process, e.g. for sampling memory. */
   processIds(): number[];
+  /** CPU milliseconds so far of the runtime's service threads (the sandboxes' is in `lambda.stats()`), by service. */
+  serviceThreadCpuMs(): Record<string, number>;
   /** The DynamoDB Local process behind the metering proxy: a new one on this port and state folder takes its place (the chaos suite restarts it). */
   dynamodbEngine: { port: number; pid: number };
   stop(): Promise<void>;
@@ -143,7 +146,7 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
     const messaging = await startMessaging({ region, accountId, stateDir });
     stopSteps.push(() => messaging.stop());
     // Every DynamoDB client goes through the metering proxy, so that every billable request is counted.
-    const meteredDynamodb = await startMeteringProxy(`http://${LOOPBACK}:${dynamodbPort}`);
+    const meteredDynamodb = await startMeteringProxy(`http://${LOOPBACK}:${dynamodbPort}`, (message) => log('dynamodb', message));
     stopSteps.push(() => meteredDynamodb.stop());
 
     const logs = new LogStore(stateDir && join(stateDir, 'logs'));
@@ -186,7 +189,7 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
     const basePort = options.apiPort ?? 3000;
     // Port 0 lets the OS pick a free port for every API (tests run beside other servers).
     const portFor = (logicalId: string): number => (basePort === 0 ? 0 : basePort + restApis.indexOf(logicalId));
-    const apiGateway = new ApiGatewayService({
+    const apiGateway = new ApiGatewayThread({
       region,
       accountId,
       dynamodbEndpoint: meteredDynamodb.endpoint,
@@ -194,8 +197,11 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
       logs,
       portFor,
       endpoints: apiEndpoints,
+      log: (message) => log('apigateway', message),
     });
     stopSteps.push(() => apiGateway.stop());
+    // Intake's threads and DynamoDB Local exist: from here on this thread, and what it starts, yield the CPU to them.
+    lowerPipelinePriority((message) => log('runtime', message));
 
     const providers = new Map<string, ResourceProvider>();
     const register = (provider: ResourceProvider): void => void providers.set(provider.type, provider);
@@ -258,6 +264,7 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
       notEmulated,
       usage: () => usageMeter.usage(),
       processIds: () => [process.pid, dynamodb.pid],
+      serviceThreadCpuMs: () => ({ apigateway: apiGateway.threadCpuMs(), 'dynamodb metering proxy': meteredDynamodb.threadCpuMs() }),
       dynamodbEngine: { port: dynamodb.port, pid: dynamodb.pid },
       stop,
     };

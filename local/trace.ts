@@ -32,15 +32,29 @@ export interface TraceSink {
 
 let sink: TraceSink | undefined;
 let nextSeq = 1;
+const watchers = new Set<(tracing: boolean) => void>();
 
-/** Installs the process's sink: one per process, the last dashboard started. */
+/** Installs the process's sink: one per thread, the last dashboard started. */
 export function setTraceSink(next: TraceSink): void {
   sink = next;
+  watchers.forEach((watcher) => watcher(true));
 }
 
 /** Removes `installed` if it is still the process's sink. */
 export function removeTraceSink(installed: TraceSink): void {
-  if (sink === installed) sink = undefined;
+  if (sink !== installed) return;
+  sink = undefined;
+  watchers.forEach((watcher) => watcher(false));
+}
+
+/**
+ * Calls `watcher` with whether a sink is installed, now and at each change: how a service on a
+ * thread of its own (API Gateway) knows when to send its hops here. Returns the unwatch function.
+ */
+export function watchTraceSink(watcher: (tracing: boolean) => void): () => void {
+  watchers.add(watcher);
+  watcher(sink !== undefined);
+  return () => void watchers.delete(watcher);
 }
 
 /** Records one hop; a no-op without a sink. */

@@ -6,7 +6,7 @@ import type { DeployedResource } from '../services/provider.js';
 import { cloudFormationApi } from '../services/cloudformation/api.js';
 import { cloudWatchApi, stateMachineMetrics, type AlarmDefinition } from '../services/cloudwatch/api.js';
 import { apiGatewayApi, type ServedRestApi } from '../services/apigateway/api.js';
-import type { ApiGatewayService } from '../services/apigateway/server.js';
+import type { ApiGatewayThread } from '../services/apigateway/thread.js';
 import type { EventBridgeService } from '../services/events/bus.js';
 import { eventsApi } from '../services/events/api.js';
 import { lambdaApi, type FunctionDescription } from '../services/lambda/api.js';
@@ -35,7 +35,7 @@ export interface StackParts {
   lambda: LambdaInvoker;
   logs: LogStore;
   pipes: ReadonlyMap<string, Pipe>;
-  apiGateway: Pick<ApiGatewayService, 'urls'>;
+  apiGateway: Pick<ApiGatewayThread, 'urls'>;
   outputs: Readonly<Record<string, string>>;
 }
 

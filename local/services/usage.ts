@@ -23,7 +23,7 @@ import type { LambdaRuntime } from './lambda/runtime.js';
 import type { MessagingMeter, MessagingUsage } from './messaging/metering.js';
 import type { Pipe } from './pipes/pipe.js';
 import type { DeployedResource } from './provider.js';
-import type { ApiGatewayService } from './apigateway/server.js';
+import type { ApiGatewayThread } from './apigateway/thread.js';
 import type { StateMachineRegistry } from './stepfunctions/registry.js';
 
 /** Lambda's two price lists. */
@@ -97,7 +97,7 @@ export interface UsageSources {
   lambda: Pick<LambdaRuntime, 'stats'>;
   events: Pick<EventBridgeService, 'status' | 'onEvent' | 'apiDestinations'>;
   stepFunctions: Pick<StateMachineRegistry, 'counters' | 'onExecutionFinished'>;
-  apiGateway: Pick<ApiGatewayService, 'stats'>;
+  apiGateway: Pick<ApiGatewayThread, 'stats'>;
   pipes: ReadonlyMap<string, Pick<Pipe, 'stats'>>;
 }
 

@@ -11,9 +11,9 @@
  * LIMITATIONS: only the response types the local server produces exist here (no authorizer,
  * API key, WAF, quota or payload-size types).
  */
-import type { GatewayResponseDefinition } from './openapi.js';
-import { mapHeaders, parameterText, pickTemplate, valueAt, type HttpAnswer } from './mapping.js';
-import { headerValue, type MethodRequest } from './request.js';
+import type { GatewayResponseDefinition } from './openapi.ts';
+import { mapHeaders, parameterText, pickTemplate, valueAt, type HttpAnswer } from './mapping.ts';
+import { headerValue, type MethodRequest } from './request.ts';
 
 /** Default status of each response type the local server produces (DEFAULT_5XX has none). */
 const DEFAULT_STATUS = {
@@ -36,6 +36,7 @@ const DEFAULT_TEMPLATE = '{"message":$context.error.messageString}';
 /** Ends a request with a gateway response instead of an integration's answer. */
 export class GatewayResponseError extends Error {
   override name = 'GatewayResponseError';
+  readonly type: GatewayResponseType;
   readonly status: number;
   readonly validationError: string;
 
@@ -46,11 +47,12 @@ export class GatewayResponseError extends Error {
    *   `validationError` for `$context.error.validationErrorString`, `cause` for the log
    */
   constructor(
-    readonly type: GatewayResponseType,
+    type: GatewayResponseType,
     message: string,
     options: { status?: number; validationError?: string; cause?: unknown } = {},
   ) {
     super(message, { cause: options.cause });
+    this.type = type;
     const status = options.status ?? DEFAULT_STATUS[type];
     if (status === undefined) throw new TypeError(`${type} needs an explicit status`);
     this.status = status;

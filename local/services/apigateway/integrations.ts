@@ -19,15 +19,15 @@
  * method response" (checked before its template runs); `$context.responseOverride.status` may name
  * any status, declared or not, as AWS's override tutorial shows (only 200 declared, override 400).
  */
-import { MappingTemplateError, renderMappingTemplate, type MappingResult } from './vtl.js';
-import { toLocalUrl, type ApiEndpointMap } from './endpoints.js';
-import type { LambdaInvoker } from '../lambda/runtime.js';
-import { callDynamoDb } from './dynamodb-call.js';
-import { traceSpan } from '../../trace.js';
-import { GatewayResponseError } from './gateway-responses.js';
-import { mapHeaders, mediaType, pickTemplate, resolveParameter, type HttpAnswer } from './mapping.js';
-import type { Integration } from './openapi.js';
-import { headerValue, proxyEvent, type MethodRequest } from './request.js';
+import { MappingTemplateError, renderMappingTemplate, type MappingResult } from './vtl.ts';
+import { toLocalUrl, type ApiEndpointMap } from './endpoints.ts';
+import type { LambdaInvoker } from '../lambda/runtime.ts';
+import { callDynamoDb } from './dynamodb-call.ts';
+import { traceSpan } from '../../trace.ts';
+import { GatewayResponseError } from './gateway-responses.ts';
+import { mapHeaders, mediaType, pickTemplate, resolveParameter, type HttpAnswer } from './mapping.ts';
+import type { Integration } from './openapi.ts';
+import { headerValue, proxyEvent, type MethodRequest } from './request.ts';
 
 /** What integrations call. */
 export interface IntegrationServices {

@@ -7,8 +7,8 @@
  * LIMITATIONS: `integration.response.body.<path>` takes a dotted path (`a.b.0`), not full JSONPath;
  * multi-value sources (`method.request.multivalueheader.X`) are not supported.
  */
-import type { MethodRequest } from './request.js';
-import { headerValue } from './request.js';
+import type { MethodRequest } from './request.ts';
+import { headerValue } from './request.ts';
 
 /** A response ready to be written to the client. */
 export interface HttpAnswer {

@@ -25,7 +25,7 @@
 import AjvDraft04 from 'ajv-draft-04';
 import type { ValidateFunction } from 'ajv-draft-04';
 import { createHash } from 'node:crypto';
-import type { Json } from '../../template/parse.js';
+import type { Json } from '../../template/parse.ts';
 
 /** What a method forwards the request to (`x-amazon-apigateway-integration`). */
 export interface Integration {
@@ -108,8 +108,11 @@ export class OpenApiError extends Error {
 export class ImportError extends OpenApiError {
   override name = 'ImportError';
 
-  constructor(readonly errors: string[]) {
+  readonly errors: string[];
+
+  constructor(errors: string[]) {
     super(`Errors found during import:\n\t${errors.join('\n\t')}`);
+    this.errors = errors;
   }
 }
 
@@ -419,8 +422,11 @@ class ModelCompiler {
   // unicodeRegExp false: patterns compile without the u flag, as ECMA 262 patterns in draft 4.
   private readonly ajv = new AjvDraft04.default({ strict: false, allErrors: true, unicodeRegExp: false });
   private readonly compiled = new Map<string, ValidateFunction>();
+  private readonly document: JsonObject;
 
-  constructor(private readonly document: JsonObject) {}
+  constructor(document: JsonObject) {
+    this.document = document;
+  }
 
   forOperation(operation: JsonObject, where: string): Map<string, ValidateFunction> {
     const models = new Map<string, ValidateFunction>();

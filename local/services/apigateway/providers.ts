@@ -2,7 +2,7 @@
  * Providers for `AWS::ApiGateway::RestApi`, `AWS::ApiGateway::Deployment` and
  * `AWS::ApiGateway::Stage` (what the SAM transform makes of an `AWS::Serverless::Api`). The
  * RestApi's OpenAPI `Body` is parsed at deploy time; a stage (from a Stage resource, or a
- * Deployment's StageName) makes the {@link ApiGatewayService} serve the API.
+ * Deployment's StageName) makes the {@link ApiGatewayThread} serve the API.
  *
  * LIMITATIONS: only APIs defined inline by `Body` (no BodyS3Location, CloneFrom or
  * `AWS::ApiGateway::Resource`/`Method` resources); Deployment StageDescription and
@@ -26,8 +26,8 @@ import {
   where,
 } from '../cfn-properties.js';
 import type { DeployedResource, ResolvedResource, ResourceProvider, RuntimeContext } from '../provider.js';
-import { OpenApiError, parseOpenApi, resourceId, shortId } from './openapi.js';
-import type { ApiGatewayService } from './server.js';
+import { OpenApiError, resourceId, shortId } from './openapi.js';
+import type { ApiGatewayThread } from './thread.js';
 import type { ThrottleSetting } from './throttle.js';
 
 const REST_API_SUPPORTED = ['Body', 'Name'];
@@ -48,11 +48,11 @@ const METHOD_SETTING_KEYS = [
 ];
 
 /** The three API Gateway providers, all feeding `service`. */
-export function createApiGatewayProviders(service: ApiGatewayService): ResourceProvider[] {
+export function createApiGatewayProviders(service: ApiGatewayThread): ResourceProvider[] {
   return [restApiProvider(service), deploymentProvider(service), stageProvider(service)];
 }
 
-function restApiProvider(service: ApiGatewayService): ResourceProvider {
+function restApiProvider(service: ApiGatewayThread): ResourceProvider {
   return {
     type: 'AWS::ApiGateway::RestApi',
     async create(resource: ResolvedResource, context: RuntimeContext): Promise<DeployedResource> {
@@ -60,32 +60,30 @@ function restApiProvider(service: ApiGatewayService): ResourceProvider {
       const body = resource.properties.Body;
       if (body === undefined) throw new ResourcePropertyError(`${where(resource, 'Body')} is required: the local runtime serves APIs defined by an OpenAPI body`);
       const apiId = shortId(`${context.stackName}/${resource.logicalId}`);
-      let definition;
       try {
-        definition = parseOpenApi(expectObject(body, where(resource, 'Body')), apiId);
+        await service.defineApi({
+          logicalId: resource.logicalId,
+          apiId,
+          body: expectObject(body, where(resource, 'Body')),
+          log: (message) => context.log('apigateway', `${resource.logicalId}: ${message}`),
+        });
       } catch (error) {
         if (error instanceof OpenApiError) throw new ResourcePropertyError(`${where(resource, 'Body')}: ${error.message}`, { cause: error });
         throw error;
       }
-      service.defineApi({
-        logicalId: resource.logicalId,
-        apiId,
-        definition,
-        log: (message) => context.log('apigateway', `${resource.logicalId}: ${message}`),
-      });
       return { physicalId: apiId, attributes: { RootResourceId: resourceId(apiId, '/') } };
     },
   };
 }
 
 /** The RestApiId property, checked against the APIs defined so far. */
-function restApiId(resource: ResolvedResource, service: ApiGatewayService): string {
+function restApiId(resource: ResolvedResource, service: ApiGatewayThread): string {
   const apiId = expectString(resource.properties.RestApiId, where(resource, 'RestApiId'));
   if (!service.hasApi(apiId)) throw new ResourcePropertyError(`${where(resource, 'RestApiId')}: no REST API ${apiId} is defined in the template`);
   return apiId;
 }
 
-function deploymentProvider(service: ApiGatewayService): ResourceProvider {
+function deploymentProvider(service: ApiGatewayThread): ResourceProvider {
   return {
     type: 'AWS::ApiGateway::Deployment',
     async create(resource: ResolvedResource, context: RuntimeContext): Promise<DeployedResource> {
@@ -102,7 +100,7 @@ function deploymentProvider(service: ApiGatewayService): ResourceProvider {
   };
 }
 
-function stageProvider(service: ApiGatewayService): ResourceProvider {
+function stageProvider(service: ApiGatewayThread): ResourceProvider {
   return {
     type: 'AWS::ApiGateway::Stage',
     async create(resource: ResolvedResource, context: RuntimeContext): Promise<DeployedResource> {

@@ -15,18 +15,18 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { LOOPBACK } from '../../net.js';
-import { traceHop } from '../../trace.js';
-import type { LambdaInvoker } from '../lambda/runtime.js';
-import type { LogStore } from '../logs/store.js';
-import type { ApiEndpointMap } from './endpoints.js';
-import { GatewayResponseError, renderGatewayResponse } from './gateway-responses.js';
-import { runIntegration, type IntegrationServices } from './integrations.js';
-import type { HttpAnswer } from './mapping.js';
-import { matchResource, type ApiDefinition } from './openapi.js';
-import { clfTime, headerValue, type MethodRequest, type RequestContext } from './request.js';
-import { StageThrottle, type ThrottleSetting } from './throttle.js';
-import { validateRequest } from './validation.js';
+import { LOOPBACK } from '../../net.ts';
+import { traceHop } from '../../trace.ts';
+import type { LambdaInvoker } from '../lambda/runtime.ts';
+import type { LogStore } from '../logs/store.ts';
+import type { ApiEndpointMap } from './endpoints.ts';
+import { GatewayResponseError, renderGatewayResponse } from './gateway-responses.ts';
+import { runIntegration, type IntegrationServices } from './integrations.ts';
+import type { HttpAnswer } from './mapping.ts';
+import { matchResource, type ApiDefinition } from './openapi.ts';
+import { clfTime, headerValue, type MethodRequest, type RequestContext } from './request.ts';
+import { StageThrottle, type ThrottleSetting } from './throttle.ts';
+import { validateRequest } from './validation.ts';
 
 /** Options for {@link ApiGatewayService}. */
 export interface ApiGatewayServiceOptions {
@@ -38,7 +38,9 @@ export interface ApiGatewayServiceOptions {
   dynamodbEndpoint: string;
   lambda: LambdaInvoker;
   /** Receives one access log line per request. */
-  logs: LogStore;
+  logs: Pick<LogStore, 'append'>;
+  /** Hears an API's counters after each request is counted (the API Gateway thread reports them). */
+  counted?(apiId: string, counters: ApiCounters): void;
   /** The port for an API's server by logical id (0 lets the OS pick a free one). */
   portFor(logicalId: string): number;
   /** Filled in with each API's base URL as its server listens (functions and API destinations read it). */
@@ -94,8 +96,10 @@ interface ServedApi extends RestApiDefinition {
 export class ApiGatewayService {
   private readonly apis = new Map<string, ServedApi>();
   private readonly integrationServices: IntegrationServices;
+  private readonly options: ApiGatewayServiceOptions;
 
-  constructor(private readonly options: ApiGatewayServiceOptions) {
+  constructor(options: ApiGatewayServiceOptions) {
+    this.options = options;
     this.integrationServices = {
       lambda: options.lambda,
       dynamodbEndpoint: options.dynamodbEndpoint,
@@ -213,6 +217,8 @@ export class ApiGatewayService {
       }
       answer = renderGatewayResponse(failure, api.definition.gatewayResponses, request);
     }
+    // Counted before it is answered: a client that has its answer finds it in the counters.
+    this.record(api, stage, request.context, answer, failure, Date.now() - started);
     // The length is the server's to say, whatever a Lambda proxy answer claims.
     const answerHeaders = Object.entries(answer.headers).filter(([name]) => name.toLowerCase() !== 'content-length');
     res.writeHead(answer.status, {
@@ -221,7 +227,6 @@ export class ApiGatewayService {
       'x-amzn-RequestId': request.context.requestId,
     });
     res.end(answer.body);
-    this.record(api, stage, request.context, answer, failure, Date.now() - started);
     traceHop('apigateway', `${method} ${request.context.resourcePath || path}`, api.logicalId, { status: answer.status, request: body, answer: answer.body }, { time: started, durationMs: Date.now() - started, ...(answer.status >= 400 && { error: `HTTP ${answer.status}` }) });
   }
 
@@ -248,6 +253,7 @@ export class ApiGatewayService {
     if (answer.status >= 400 && answer.status < 500) counters.status4xx += 1;
     if (answer.status === 429) counters.status429 += 1;
     if (answer.status >= 500) counters.status5xx += 1;
+    this.options.counted?.(api.apiId, counters);
     this.options.logs.append(`API-Gateway-Access-Logs/${api.apiId}/${stage.name}`, JSON.stringify({
       requestId: context.requestId,
       ip: context.identity.sourceIp,

@@ -22,13 +22,14 @@ export interface ThrottleSetting {
 
 /** A token bucket: `burst` tokens at most, refilled at `rate` per second. */
 class TokenBucket {
+  private readonly rate: number;
+  private readonly burst: number;
   private tokens: number;
   private updated = performance.now();
 
-  constructor(
-    private readonly rate: number,
-    private readonly burst: number,
-  ) {
+  constructor(rate: number, burst: number) {
+    this.rate = rate;
+    this.burst = burst;
     this.tokens = burst;
   }
 

@@ -10,10 +10,10 @@
  * body is validated as `{}`.
  */
 import type { ErrorObject } from 'ajv-draft-04';
-import { GatewayResponseError } from './gateway-responses.js';
-import { mediaType } from './mapping.js';
-import type { Operation } from './openapi.js';
-import { headerValue, type MethodRequest } from './request.js';
+import { GatewayResponseError } from './gateway-responses.ts';
+import { mediaType } from './mapping.ts';
+import type { Operation } from './openapi.ts';
+import { headerValue, type MethodRequest } from './request.ts';
 
 /** Throws the gateway response for the first validation that fails, if the method validates. */
 export function validateRequest(operation: Operation, request: MethodRequest): void {

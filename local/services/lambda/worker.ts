@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 // By its .ts name: the worker runs without a TypeScript loader (Node strips the types itself).
 import { toLocalUrl, type ApiEndpointMap } from '../apigateway/endpoints.ts';
+import { threadCpuMicros } from '../../thread-cpu.ts';
 
 export interface WorkerSetup {
   bundlePath: string;
@@ -58,11 +59,6 @@ parentPort!.on('message', (message: InvokeMessage) => {
   void invoke(message).then((reply) => parentPort!.postMessage({ ...reply, cpuMicros: threadCpuMicros() }));
 });
 parentPort!.postMessage({ ready: true, cpuMicros: threadCpuMicros() } satisfies WorkerReady);
-
-function threadCpuMicros(): number {
-  const { user, system } = process.threadCpuUsage();
-  return user + system;
-}
 
 async function loadHandler(): Promise<Handler> {
   const module = (await import(pathToFileURL(setup.bundlePath).href)) as Record<string, unknown>;

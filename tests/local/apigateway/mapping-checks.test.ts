@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { createApiGatewayProviders } from '../../../local/services/apigateway/providers.js';
-import { ApiGatewayService } from '../../../local/services/apigateway/server.js';
+import { ApiGatewayThread } from '../../../local/services/apigateway/thread.js';
 import { LogStore } from '../../../local/services/logs/store.js';
 import type { ResourceProvider, RuntimeContext } from '../../../local/services/provider.js';
 import type { Json } from '../../../local/template/parse.js';
@@ -29,7 +29,7 @@ interface UndeclaredHeaderFixture {
 }
 
 let workDir: string;
-let service: ApiGatewayService;
+let service: ApiGatewayThread;
 let providers: Map<string, ResourceProvider>;
 const runtimeLog: string[] = [];
 const context: RuntimeContext = testRuntimeContext({ stackName: 'mapping-checks-test', logged: runtimeLog });
@@ -44,7 +44,7 @@ async function deploy(logicalId: string, body: Json): Promise<string> {
 
 beforeAll(() => {
   workDir = mkdtempSync(join(tmpdir(), 'apigateway-mapping-checks-'));
-  service = new ApiGatewayService({
+  service = new ApiGatewayThread({
     region: context.region,
     accountId: context.accountId,
     dynamodbEndpoint: 'http://127.0.0.1:9',
@@ -53,6 +53,9 @@ beforeAll(() => {
     logs: new LogStore(join(workDir, 'logs')),
     portFor: () => 0,
     endpoints: {},
+    log: (message) => {
+      throw new Error(message);
+    },
   });
   providers = new Map(createApiGatewayProviders(service).map((provider): [string, ResourceProvider] => [provider.type, provider]));
 });

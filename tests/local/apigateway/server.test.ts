@@ -14,7 +14,7 @@ import { parse } from 'yaml';
 import { localClientConfig } from '../../../local/net.js';
 import type { ApiEndpointMap } from '../../../local/services/apigateway/endpoints.js';
 import { createApiGatewayProviders } from '../../../local/services/apigateway/providers.js';
-import { ApiGatewayService } from '../../../local/services/apigateway/server.js';
+import { ApiGatewayThread } from '../../../local/services/apigateway/thread.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../../local/services/dynamodb/engine.js';
 import { LambdaRuntime } from '../../../local/services/lambda/runtime.js';
 import { LogStore } from '../../../local/services/logs/store.js';
@@ -48,7 +48,7 @@ export const slow = async () => {
 const apiEndpoints: ApiEndpointMap = {};
 let dynamodb: DynamoDbLocal;
 let lambda: LambdaRuntime;
-let service: ApiGatewayService;
+let service: ApiGatewayThread;
 let backend: RecordingServer;
 let workDir: string;
 let apiId: string;
@@ -90,7 +90,7 @@ beforeAll(async () => {
     });
   }
 
-  service = new ApiGatewayService({
+  service = new ApiGatewayThread({
     region: REGION,
     accountId: ACCOUNT,
     dynamodbEndpoint: dynamodb.endpoint,
@@ -98,6 +98,9 @@ beforeAll(async () => {
     logs,
     portFor: () => 0,
     endpoints: apiEndpoints,
+    log: (message) => {
+      throw new Error(message);
+    },
   });
   const body = parse(readFileSync(FIXTURE, 'utf8').replaceAll('__HTTP_BACKEND__', backend.url)) as Json;
   const providers = new Map(createApiGatewayProviders(service).map((provider): [string, ResourceProvider] => [provider.type, provider]));
