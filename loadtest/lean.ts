@@ -16,7 +16,7 @@ export interface LeanInputs {
   mainThreadShares: Record<string, number>;
   /** Sandbox CPU milliseconds during the run, by function. */
   lambdaCpuMs: Record<string, number>;
-  /** CPU milliseconds during the run of the runtime's service threads (API Gateway, the metering proxy), by service. */
+  /** CPU milliseconds during the run of the runtime's service threads (the intake thread: API Gateway, the metering proxy), by thread. */
   serviceThreadCpuMs: Record<string, number>;
   /** DynamoDB requests the benchmark made itself (its stock and order reads). */
   ownDynamoDbRequests: number;
@@ -33,8 +33,8 @@ export interface LeanFigures {
     pipeline: number;
     main_thread: { total: number; by_owner: Record<string, number> };
     lambda: { total: number; by_function: Record<string, number> };
-    /** The threads services run on away from the main thread: API Gateway's, the DynamoDB metering proxy's. */
-    service_threads: { total: number; by_service: Record<string, number> };
+    /** The threads services run on away from the main thread: the intake thread (API Gateway, the DynamoDB metering proxy). */
+    service_threads: { total: number; by_thread: Record<string, number> };
     /** The process's other threads: V8's garbage collector and compiler, libuv's pool. */
     helper_threads: number;
     dynamodb_local: number;
@@ -60,8 +60,8 @@ export function leanFigures(inputs: LeanInputs): LeanFigures {
   const benchmarkMainMs = byOwner[BENCHMARK_OWNER] ?? 0;
   const byFunction = Object.fromEntries(Object.entries(inputs.lambdaCpuMs).map(([name, ms]) => [name, round(ms / orders)]));
   const lambdaMs = round(Object.values(byFunction).reduce((sum, ms) => sum + ms, 0));
-  const byService = Object.fromEntries(Object.entries(inputs.serviceThreadCpuMs).map(([name, ms]) => [name, round(ms / orders)]));
-  const serviceThreadsMs = round(Object.values(byService).reduce((sum, ms) => sum + ms, 0));
+  const byThread = Object.fromEntries(Object.entries(inputs.serviceThreadCpuMs).map(([name, ms]) => [name, round(ms / orders)]));
+  const serviceThreadsMs = round(Object.values(byThread).reduce((sum, ms) => sum + ms, 0));
   const helperMs = round(Math.max(0, perOrderMs(seconds('other_threads_s')) - lambdaMs - serviceThreadsMs));
   const requestsPerOrder = Object.values(inputs.limit.mix).reduce((sum, count) => sum + count, 0);
   const ownDynamoDbMs = requestsPerOrder === 0 ? 0 : round((inputs.ownDynamoDbRequests * (inputs.limit.cpu_ms_per_order / requestsPerOrder)) / orders);
@@ -74,7 +74,7 @@ export function leanFigures(inputs: LeanInputs): LeanFigures {
         by_owner: Object.fromEntries(Object.entries(byOwner).filter(([owner]) => owner !== BENCHMARK_OWNER)),
       },
       lambda: { total: lambdaMs, by_function: byFunction },
-      service_threads: { total: serviceThreadsMs, by_service: byService },
+      service_threads: { total: serviceThreadsMs, by_thread: byThread },
       helper_threads: helperMs,
       dynamodb_local: dynamodbMs,
       benchmark: { main_thread: benchmarkMainMs, dynamodb_local_estimated: ownDynamoDbMs, dynamodb_requests: inputs.ownDynamoDbRequests },
@@ -120,7 +120,7 @@ export function formatLean(lean: LeanFigures): string {
     `CPU per order: ${cpu.pipeline} ms for the pipeline`,
     `  main thread      ${cpu.main_thread.total} ms: ${parts(cpu.main_thread.by_owner)}`,
     `  Lambda sandboxes ${cpu.lambda.total} ms: ${parts(cpu.lambda.by_function)}`,
-    `  service threads  ${cpu.service_threads.total} ms: ${parts(cpu.service_threads.by_service)}`,
+    `  service threads  ${cpu.service_threads.total} ms: ${parts(cpu.service_threads.by_thread)}`,
     `  helper threads   ${cpu.helper_threads} ms (V8 GC and compiler, libuv)`,
     `  DynamoDB Local   ${cpu.dynamodb_local} ms`,
     `  kept apart: the benchmark ${cpu.benchmark.main_thread} ms on the main thread and ~${cpu.benchmark.dynamodb_local_estimated} ms in DynamoDB Local (${cpu.benchmark.dynamodb_requests} reads); Artillery ${cpu.artillery} ms`,

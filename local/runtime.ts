@@ -37,6 +37,7 @@ import { createApiGatewayProviders } from './services/apigateway/providers.js';
 import { SchedulerService, schedulerProviders } from './services/scheduler/provider.js';
 import { ApiGatewayThread } from './services/apigateway/thread.js';
 import { lowerPipelinePriority } from './priority.js';
+import { ServiceThread } from './service-thread.js';
 import { createPipeProvider, type Pipe } from './services/pipes/pipe.js';
 import { createCustomResourceProvider } from './services/cloudformation/custom-resource.js';
 import { passiveProviders } from './services/passive.js';
@@ -97,7 +98,7 @@ export interface LocalStack {
   usage(): UsageReport;
   /** This Node process and the DynamoDB Local Java process, e.g. for sampling memory. */
   processIds(): number[];
-  /** CPU milliseconds so far of the runtime's service threads (the sandboxes' is in `lambda.stats()`), by service. */
+  /** CPU milliseconds so far of the runtime's service threads (the sandboxes' is in `lambda.stats()`), by thread. */
   serviceThreadCpuMs(): Record<string, number>;
   /** The DynamoDB Local process behind the metering proxy: a new one on this port and state folder takes its place (the chaos suite restarts it). */
   dynamodbEngine: { port: number; pid: number };
@@ -145,8 +146,11 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
     stopSteps.push(() => dynamodbStart.then((engine) => engine.stop(), () => undefined));
     const messaging = await startMessaging({ region, accountId, stateDir });
     stopSteps.push(() => messaging.stop());
+    // Intake's services run on a thread of their own: the metering proxy and API Gateway.
+    const intakeThread = new ServiceThread((message) => log('runtime', message));
+    stopSteps.push(() => intakeThread.stop());
     // Every DynamoDB client goes through the metering proxy, so that every billable request is counted.
-    const meteredDynamodb = await startMeteringProxy(`http://${LOOPBACK}:${dynamodbPort}`, (message) => log('dynamodb', message));
+    const meteredDynamodb = await startMeteringProxy(`http://${LOOPBACK}:${dynamodbPort}`, intakeThread);
     stopSteps.push(() => meteredDynamodb.stop());
 
     const logs = new LogStore(stateDir && join(stateDir, 'logs'));
@@ -197,10 +201,10 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
       logs,
       portFor,
       endpoints: apiEndpoints,
-      log: (message) => log('apigateway', message),
+      thread: intakeThread,
     });
     stopSteps.push(() => apiGateway.stop());
-    // Intake's threads and DynamoDB Local exist: from here on this thread, and what it starts, yield the CPU to them.
+    // Intake's thread and DynamoDB Local exist: from here on this thread, and what it starts, yield the CPU to them.
     lowerPipelinePriority((message) => log('runtime', message));
 
     const providers = new Map<string, ResourceProvider>();
@@ -264,7 +268,7 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
       notEmulated,
       usage: () => usageMeter.usage(),
       processIds: () => [process.pid, dynamodb.pid],
-      serviceThreadCpuMs: () => ({ apigateway: apiGateway.threadCpuMs(), 'dynamodb metering proxy': meteredDynamodb.threadCpuMs() }),
+      serviceThreadCpuMs: () => ({ 'intake (API Gateway, DynamoDB metering proxy)': intakeThread.cpuMs() }),
       dynamodbEngine: { port: dynamodb.port, pid: dynamodb.pid },
       stop,
     };

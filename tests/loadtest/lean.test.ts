@@ -11,7 +11,7 @@ function inputs(change: Partial<LeanInputs> = {}): LeanInputs {
     cpuSeconds: { main_thread_s: 20, other_threads_s: 15, dynamodb_local_s: 18, artillery_s: 4 },
     mainThreadShares: { apigateway: 0.5, 'plumbing: HTTP and sockets': 0.4, benchmark: 0.1 },
     lambdaCpuMs: { Enrichment: 6000, Provider: 4000 },
-    serviceThreadCpuMs: { apigateway: 2000, 'dynamodb metering proxy': 1000 },
+    serviceThreadCpuMs: { intake: 2000, other: 1000 },
     ownDynamoDbRequests: 500,
     limit: { mix: { PutItem: 3, GetRecords: 2 }, not_replayed: [], clients: 10, orders_per_s: 40, requests_per_s: 200, cpu_ms_per_order: 15 },
     stackOrdersPerSecond: 20,
@@ -33,7 +33,7 @@ describe('leanFigures', () => {
     expect(cpu.main_thread).toEqual({ total: 18, by_owner: { apigateway: 10, 'plumbing: HTTP and sockets': 8 } });
     expect(cpu.benchmark.main_thread).toBe(2);
     expect(cpu.lambda).toEqual({ total: 10, by_function: { Enrichment: 6, Provider: 4 } });
-    expect(cpu.service_threads).toEqual({ total: 3, by_service: { apigateway: 2, 'dynamodb metering proxy': 1 } });
+    expect(cpu.service_threads).toEqual({ total: 3, by_thread: { intake: 2, other: 1 } });
     // The process's other threads less the sandboxes' and the service threads' own.
     expect(cpu.helper_threads).toBe(2);
     // 500 own reads at 15 ms per 5-request order: 3 ms per request, 1.5 s over 1000 orders.

@@ -39,7 +39,7 @@ export interface ApiGatewayServiceOptions {
   lambda: LambdaInvoker;
   /** Receives one access log line per request. */
   logs: Pick<LogStore, 'append'>;
-  /** Hears an API's counters after each request is counted (the API Gateway thread reports them). */
+  /** Hears an API's counters after each request is counted (API Gateway's half on the intake thread reports them). */
   counted?(apiId: string, counters: ApiCounters): void;
   /** The port for an API's server by logical id (0 lets the OS pick a free one). */
   portFor(logicalId: string): number;

@@ -1,13 +1,15 @@
 /**
- * The main thread's side of the API Gateway thread (worker.ts): the providers define APIs and
- * attach stages through it, it invokes the Lambda functions of proxy integrations for the thread,
- * appends the thread's access log lines, keeps each API's counters as the thread reports them,
- * and passes the dashboard's tracing on and the thread's hops back.
+ * API Gateway's half on the main thread; the other half (worker.ts) serves the APIs on the
+ * intake thread (local/service-thread.ts). The providers define APIs and attach stages through
+ * it; it invokes the Lambda functions of proxy integrations for the other half, appends its
+ * access log lines, keeps each API's counters as they are reported, and passes the dashboard's
+ * tracing on and the hops back.
  *
  * Counters and log lines are reported before the request is answered, so a client that has its
  * answer finds it counted here.
  */
-import { Worker } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import type { ServiceThread } from '../../service-thread.js';
 import { traceHop, watchTraceSink } from '../../trace.js';
 import type { Json } from '../../template/parse.js';
 import type { LambdaInvoker } from '../lambda/runtime.js';
@@ -19,6 +21,8 @@ import type { ApiGatewayWorkerSetup, Command, CommandBody, Notice, Report, Reply
 
 /** Options for {@link ApiGatewayThread}. */
 export interface ApiGatewayThreadOptions extends ApiGatewayWorkerSetup {
+  /** Where the APIs are served. */
+  thread: ServiceThread;
   lambda: LambdaInvoker;
   /** Receives one access log line per request. */
   logs: Pick<LogStore, 'append'>;
@@ -26,8 +30,6 @@ export interface ApiGatewayThreadOptions extends ApiGatewayWorkerSetup {
   portFor(logicalId: string): number;
   /** Filled in with each API's base URL as its server listens (functions and API destinations read it). */
   endpoints: ApiEndpointMap;
-  /** Hears of the thread failing. */
-  log(message: string): void;
 }
 
 /** A REST API to serve: its OpenAPI body is parsed on the thread. */
@@ -41,27 +43,27 @@ export interface RestApiBody {
 
 type PendingCommand = { resolve(served: ServedStage | undefined): void; reject(error: Error): void };
 
-/** Serves the template's REST APIs on the API Gateway thread. */
+/** Serves the template's REST APIs on the intake thread. */
 export class ApiGatewayThread {
-  private readonly worker: Worker;
+  private readonly port: MessagePort;
   private readonly pending = new Map<number, PendingCommand>();
   private nextId = 1;
   private readonly apis = new Map<string, { logicalId: string; log(message: string): void; counters: ApiCounters }>();
   private served: ServedStage['urls'] = [];
-  private cpuMicros = 0;
   private readonly unwatchTrace: () => void;
   private stopped: Promise<void> | undefined;
+  private closed = false;
   private readonly options: ApiGatewayThreadOptions;
 
   constructor(options: ApiGatewayThreadOptions) {
     this.options = options;
     const setup: ApiGatewayWorkerSetup = { region: options.region, accountId: options.accountId, dynamodbEndpoint: options.dynamodbEndpoint };
-    // No tsx loader: Node 22 strips the worker's types itself.
-    this.worker = new Worker(new URL('./worker.ts', import.meta.url), { workerData: setup, execArgv: [] });
-    this.worker.on('message', (message: Reply | Report) => this.receive(message));
-    this.worker.on('error', (error) => this.fail(`API Gateway thread failed: ${error.message}`));
-    this.worker.on('exit', (code) => {
-      if (this.stopped === undefined) this.fail(`API Gateway thread exited (code ${code}): the APIs no longer answer`);
+    this.port = options.thread.host(new URL('./worker.ts', import.meta.url), setup);
+    this.port.on('message', (message: Reply | Report) => this.receive(message));
+    // The port closes when the other half stops, or when the thread ends.
+    this.port.once('close', () => {
+      this.closed = true;
+      this.failPending('the intake thread ended: the APIs no longer answer');
     });
     this.unwatchTrace = watchTraceSink((tracing) => this.notify({ tracing }));
   }
@@ -101,30 +103,26 @@ export class ApiGatewayThread {
     return [...this.apis].map(([apiId, api]) => ({ logicalId: api.logicalId, apiId, ...api.counters }));
   }
 
-  /** CPU milliseconds of the thread so far (as of its last request). */
-  threadCpuMs(): number {
-    return this.cpuMicros / 1000;
-  }
-
-  /** Closes every server and ends the thread; safe to call twice. */
+  /** Closes every server; safe to call twice. */
   stop(): Promise<void> {
-    return (this.stopped ??= (async () => {
+    return (this.stopped ??= new Promise<void>((resolve) => {
       this.unwatchTrace();
-      await this.command({ stop: true }).catch(() => undefined);
-      await this.worker.terminate();
-    })());
+      if (this.closed) return resolve();
+      this.port.once('close', () => resolve());
+      this.notify({ stop: true });
+    }));
   }
 
   private command(body: CommandBody): Promise<ServedStage | undefined> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, ...body } as Command);
+      this.port.postMessage({ id, ...body } as Command);
     });
   }
 
   private notify(notice: Notice): void {
-    this.worker.postMessage(notice);
+    this.port.postMessage(notice);
   }
 
   private receive(message: Reply | Report): void {
@@ -144,7 +142,6 @@ export class ApiGatewayThread {
     } else if ('counted' in message) {
       const api = this.apis.get(message.counted.apiId);
       if (api) api.counters = message.counted.counters;
-      this.cpuMicros = message.counted.cpuMicros;
     } else if ('apiLog' in message) {
       this.apis.get(message.apiLog.apiId)?.log(message.apiLog.message);
     } else {
@@ -153,8 +150,7 @@ export class ApiGatewayThread {
     }
   }
 
-  private fail(message: string): void {
-    this.options.log(message);
+  private failPending(message: string): void {
     for (const pending of this.pending.values()) pending.reject(new Error(message));
     this.pending.clear();
   }

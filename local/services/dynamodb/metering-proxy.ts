@@ -9,8 +9,8 @@
  * streams read request unit each) are counted apart, those that returned records apart from the
  * empty ones (a poller's idle polling).
  *
- * The forwarding runs on a thread of its own (metering-worker.ts), which reports each request;
- * the counts, and the stream readers waiting for a table's writes, stay here.
+ * The forwarding runs on the intake thread (local/service-thread.ts; metering-worker.ts), which
+ * reports each request; the counts, and the stream readers waiting for a table's writes, stay here.
  *
  * LIMITATIONS: a conditional write refused by its condition answers an error without consumed
  * capacity; AWS bills it by the size of the existing item, which the error does not tell, so it
@@ -19,9 +19,8 @@
  * BatchExecuteStatement, ExecuteTransaction) pass through unmetered. Bodies are buffered, not
  * streamed.
  */
-import { once } from 'node:events';
-import { Worker } from 'node:worker_threads';
 import { LOOPBACK } from '../../net.js';
+import type { ServiceThread } from '../../service-thread.js';
 import type { MeteredRequest, MeteringWorkerMessage, MeteringWorkerSetup } from './metering-worker.js';
 
 /** Consumed capacity of one table. */
@@ -57,17 +56,12 @@ export interface MeteringProxy extends TableWrites {
   /** `http://127.0.0.1:<port>`: give this to clients instead of DynamoDB Local's endpoint. */
   endpoint: string;
   usage(): DynamoDbUsage;
-  /** CPU milliseconds of the proxy's thread so far (as of the last request). */
-  threadCpuMs(): number;
   /** Closes the server and its connections; safe to call twice. */
   stop(): Promise<void>;
 }
 
-/**
- * Starts the proxy on a free loopback port, forwarding to `target` (DynamoDB Local's endpoint).
- * `log` hears of the proxy's thread failing.
- */
-export async function startMeteringProxy(target: string, log: (message: string) => void = () => undefined): Promise<MeteringProxy> {
+/** Starts the proxy on `thread`, on a free loopback port, forwarding to `target` (DynamoDB Local's endpoint). */
+export async function startMeteringProxy(target: string, thread: ServiceThread): Promise<MeteringProxy> {
   const usage: DynamoDbUsage = {
     writeRequestUnits: 0, readRequestUnits: 0, byTable: {}, failedConditionalWrites: 0, cancelledTransactions: 0,
     streamsReadRequests: 0, streamsEmptyReadRequests: 0, requestsByAction: {},
@@ -95,42 +89,30 @@ export async function startMeteringProxy(target: string, log: (message: string) 
   };
 
   const setup: MeteringWorkerSetup = { target };
-  // No tsx loader: Node 22 strips the worker's types itself.
-  const worker = new Worker(new URL('./metering-worker.ts', import.meta.url), { workerData: setup, execArgv: [] });
-  let stopping = false;
-  worker.on('error', (error) => log(`metering proxy thread failed: ${error.message}`));
-  worker.on('exit', (code) => {
-    if (!stopping) log(`metering proxy thread exited (code ${code}): DynamoDB calls fail until the runtime restarts`);
+  const port = thread.host(new URL('./metering-worker.ts', import.meta.url), setup);
+  let closed = false;
+  const listening = await new Promise<number>((resolve, reject) => {
+    port.on('message', (message: MeteringWorkerMessage) => {
+      if ('metered' in message) count(message.metered);
+      else resolve(message.listening);
+    });
+    port.once('close', () => {
+      closed = true;
+      reject(new Error('the intake thread ended before the metering proxy listened'));
+    });
   });
-  let cpuMicros = 0;
-  worker.on('message', (message: MeteringWorkerMessage) => {
-    if (!('metered' in message)) return;
-    count(message.metered);
-    cpuMicros = message.cpuMicros;
-  });
-  const [listening] = (await Promise.race([
-    once(worker, 'message'),
-    once(worker, 'error').then(([error]) => {
-      throw error;
-    }),
-  ])) as [{ listening: number }];
 
   let stopped: Promise<void> | undefined;
   return {
-    endpoint: `http://${LOOPBACK}:${listening.listening}`,
+    endpoint: `http://${LOOPBACK}:${listening}`,
     usage: () => structuredClone(usage),
-    threadCpuMs: () => cpuMicros / 1000,
     subscribe,
     stop: () =>
-      (stopped ??= (async () => {
-        stopping = true;
-        const closed = new Promise<void>((resolve) => {
-          worker.on('message', (message: MeteringWorkerMessage) => 'stopped' in message && resolve());
-          worker.once('exit', () => resolve());
-        });
-        worker.postMessage('stop');
-        await closed;
-        await worker.terminate();
-      })()),
+      (stopped ??= new Promise<void>((resolve) => {
+        // A thread that has ended has closed the port: nothing is left to stop.
+        if (closed) return resolve();
+        port.once('close', () => resolve());
+        port.postMessage('stop');
+      })),
   };
 }

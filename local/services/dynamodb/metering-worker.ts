@@ -1,19 +1,19 @@
 /**
- * The metering proxy's own thread: it forwards every request to DynamoDB Local and reports what
- * each one was billed (see metering-proxy.ts, which keeps the counts). On a thread of its own, a
- * DynamoDB call never waits for the runtime's main event loop, which the rest of the stack keeps
- * busy: API Gateway's intake writes pass through here too.
+ * The metering proxy's half on the intake thread (local/service-thread.ts): it forwards every
+ * request to DynamoDB Local and reports what each one was billed (see metering-proxy.ts, which
+ * keeps the counts). Off the main thread, a DynamoDB call never waits for the runtime's main
+ * event loop, which the rest of the stack keeps busy: API Gateway's intake writes pass here too.
  *
  * Its report of a request is posted before the answer is written, so a caller that has its
  * answer finds the request counted.
  */
 import { Agent, createServer, request as forwardRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parentPort, workerData } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
-// By its .ts name: the worker runs without a TypeScript loader (Node strips the types itself).
+// By their .ts names: the thread runs without a TypeScript loader (Node strips the types itself).
 import { LOOPBACK } from '../../net.ts';
-import { threadCpuMicros } from '../../thread-cpu.ts';
+import type { HostedStart } from '../../service-thread-worker.ts';
 
 /** Which units a request consumed, and on which table. */
 export interface ConsumedUnits {
@@ -35,10 +35,10 @@ export interface MeteredRequest {
   streamRead?: 'records' | 'empty';
 }
 
-/** What the thread posts: its port once listening, one report per request (with the thread's CPU so far), and that it stopped. */
-export type MeteringWorkerMessage = { listening: number } | { metered: MeteredRequest; cpuMicros: number } | { stopped: true };
+/** What the proxy's half posts: its port once listening, then one report per request; it closes the port once stopped. */
+export type MeteringWorkerMessage = { listening: number } | { metered: MeteredRequest };
 
-/** What the thread is told. */
+/** What the proxy's half is started with. */
 export interface MeteringWorkerSetup {
   /** DynamoDB Local's endpoint. */
   target: string;
@@ -66,23 +66,58 @@ interface Answer {
   body: Buffer;
 }
 
-const port = parentPort!;
-const upstream = new URL((workerData as MeteringWorkerSetup).target);
-const agent = new Agent({ keepAlive: true });
-const post = (message: MeteringWorkerMessage): void => port.postMessage(message);
+/** Starts the proxy on a free loopback port; `port` carries its reports and the stop request. */
+export const start: HostedStart<MeteringWorkerSetup> = (port: MessagePort, setup, thread) => {
+  const upstream = new URL(setup.target);
+  const agent = new Agent({ keepAlive: true });
+  const post = (message: MeteringWorkerMessage): void => port.postMessage(message);
 
-const forward = (req: IncomingMessage, body: Buffer): Promise<Answer> =>
-  new Promise((resolve, reject) => {
-    const headers = { ...withoutHopHeaders(req.headers), 'content-length': String(body.length) };
-    const outgoing = forwardRequest(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent },
-      (response) => {
-        readBody(response).then((answer) => resolve({ status: response.statusCode ?? 502, headers: response.headers, body: answer }), reject);
-      },
-    );
-    outgoing.once('error', reject);
-    outgoing.end(body);
+  const forward = (req: IncomingMessage, body: Buffer): Promise<Answer> =>
+    new Promise((resolve, reject) => {
+      const headers = { ...withoutHopHeaders(req.headers), 'content-length': String(body.length) };
+      const outgoing = forwardRequest(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent },
+        (response) => {
+          readBody(response).then((answer) => resolve({ status: response.statusCode ?? 502, headers: response.headers, body: answer }), reject);
+        },
+      );
+      outgoing.once('error', reject);
+      outgoing.end(body);
+    });
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      const body = await readBody(req);
+      const [api, action = ''] = String(req.headers['x-amz-target'] ?? '').split('.');
+      const metered: MeteredRequest = { action, units: [], written: [], failedConditionalWrite: false, cancelledTransaction: false };
+      const dataPlane = api === DYNAMODB_API && (READS.has(action) || WRITES.has(action));
+      const asked = dataPlane ? askForCapacity(body) : { body, added: false };
+      const answer = await forward(req, asked.body);
+      let reply = answer.body;
+      if (dataPlane) reply = meter(metered, asked.body, answer, asked.added);
+      // Every stream record carries an eventID; an answer without one returned nothing.
+      else if (api === STREAMS_API && action === 'GetRecords' && answer.status === 200) metered.streamRead = answer.body.includes('"eventID"') ? 'records' : 'empty';
+      post({ metered });
+      thread.reportCpu();
+      const headers = withoutHopHeaders(answer.headers);
+      // DynamoDB sends a CRC32 of the body (x-amz-crc32), which SDKs may check.
+      if (reply !== answer.body && headers['x-amz-crc32'] !== undefined) headers['x-amz-crc32'] = String(crc32(reply));
+      res.writeHead(answer.status, { ...headers, 'content-length': reply.length });
+      res.end(reply);
+    })().catch((error: Error) => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/x-amz-json-1.0' });
+      res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: `metering proxy: ${error.message}` }));
+    });
   });
+
+  port.on('message', (message: 'stop') => {
+    if (message !== 'stop') return;
+    server.close(() => port.close());
+    server.closeAllConnections();
+    agent.destroy();
+  });
+  server.listen(0, LOOPBACK, () => post({ listening: (server.address() as AddressInfo).port }));
+};
 
 /** Fills in the units of a data-plane answer; returns the body to send back (without the capacity the caller did not ask for). */
 function meter(metered: MeteredRequest, request: Buffer, answer: Answer, added: boolean): Buffer {
@@ -110,38 +145,6 @@ function countRefusal(metered: MeteredRequest, request: Buffer, answer: Buffer):
     metered.units.push({ kind: 'writeRequestUnits', table, units: 1 });
   }
 }
-
-const server = createServer((req, res) => {
-  void (async () => {
-    const body = await readBody(req);
-    const [api, action = ''] = String(req.headers['x-amz-target'] ?? '').split('.');
-    const metered: MeteredRequest = { action, units: [], written: [], failedConditionalWrite: false, cancelledTransaction: false };
-    const dataPlane = api === DYNAMODB_API && (READS.has(action) || WRITES.has(action));
-    const asked = dataPlane ? askForCapacity(body) : { body, added: false };
-    const answer = await forward(req, asked.body);
-    let reply = answer.body;
-    if (dataPlane) reply = meter(metered, asked.body, answer, asked.added);
-    // Every stream record carries an eventID; an answer without one returned nothing.
-    else if (api === STREAMS_API && action === 'GetRecords' && answer.status === 200) metered.streamRead = answer.body.includes('"eventID"') ? 'records' : 'empty';
-    post({ metered, cpuMicros: threadCpuMicros() });
-    const headers = withoutHopHeaders(answer.headers);
-    // DynamoDB sends a CRC32 of the body (x-amz-crc32), which SDKs may check.
-    if (reply !== answer.body && headers['x-amz-crc32'] !== undefined) headers['x-amz-crc32'] = String(crc32(reply));
-    res.writeHead(answer.status, { ...headers, 'content-length': reply.length });
-    res.end(reply);
-  })().catch((error: Error) => {
-    if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/x-amz-json-1.0' });
-    res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: `metering proxy: ${error.message}` }));
-  });
-});
-
-port.on('message', (message: 'stop') => {
-  if (message !== 'stop') return;
-  server.close(() => post({ stopped: true }));
-  server.closeAllConnections();
-  agent.destroy();
-});
-server.listen(0, LOOPBACK, () => post({ listening: (server.address() as AddressInfo).port }));
 
 /**
  * Makes sure the request asks for TOTAL consumed capacity; `added` says the caller had not asked

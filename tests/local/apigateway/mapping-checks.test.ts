@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { createApiGatewayProviders } from '../../../local/services/apigateway/providers.js';
 import { ApiGatewayThread } from '../../../local/services/apigateway/thread.js';
+import { ServiceThread } from '../../../local/service-thread.js';
 import { LogStore } from '../../../local/services/logs/store.js';
 import type { ResourceProvider, RuntimeContext } from '../../../local/services/provider.js';
 import type { Json } from '../../../local/template/parse.js';
@@ -30,6 +31,7 @@ interface UndeclaredHeaderFixture {
 
 let workDir: string;
 let service: ApiGatewayThread;
+let thread: ServiceThread;
 let providers: Map<string, ResourceProvider>;
 const runtimeLog: string[] = [];
 const context: RuntimeContext = testRuntimeContext({ stackName: 'mapping-checks-test', logged: runtimeLog });
@@ -44,6 +46,9 @@ async function deploy(logicalId: string, body: Json): Promise<string> {
 
 beforeAll(() => {
   workDir = mkdtempSync(join(tmpdir(), 'apigateway-mapping-checks-'));
+  thread = new ServiceThread((message) => {
+    throw new Error(message);
+  });
   service = new ApiGatewayThread({
     region: context.region,
     accountId: context.accountId,
@@ -53,15 +58,14 @@ beforeAll(() => {
     logs: new LogStore(join(workDir, 'logs')),
     portFor: () => 0,
     endpoints: {},
-    log: (message) => {
-      throw new Error(message);
-    },
+    thread,
   });
   providers = new Map(createApiGatewayProviders(service).map((provider): [string, ResourceProvider] => [provider.type, provider]));
 });
 
 afterAll(async () => {
   await service?.stop();
+  await thread?.stop();
   rmSync(workDir, { recursive: true, force: true });
 });
 

@@ -15,6 +15,7 @@ import { localClientConfig } from '../../../local/net.js';
 import type { ApiEndpointMap } from '../../../local/services/apigateway/endpoints.js';
 import { createApiGatewayProviders } from '../../../local/services/apigateway/providers.js';
 import { ApiGatewayThread } from '../../../local/services/apigateway/thread.js';
+import { ServiceThread } from '../../../local/service-thread.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../../local/services/dynamodb/engine.js';
 import { LambdaRuntime } from '../../../local/services/lambda/runtime.js';
 import { LogStore } from '../../../local/services/logs/store.js';
@@ -49,6 +50,7 @@ const apiEndpoints: ApiEndpointMap = {};
 let dynamodb: DynamoDbLocal;
 let lambda: LambdaRuntime;
 let service: ApiGatewayThread;
+let thread: ServiceThread;
 let backend: RecordingServer;
 let workDir: string;
 let apiId: string;
@@ -90,6 +92,9 @@ beforeAll(async () => {
     });
   }
 
+  thread = new ServiceThread((message) => {
+    throw new Error(message);
+  });
   service = new ApiGatewayThread({
     region: REGION,
     accountId: ACCOUNT,
@@ -98,9 +103,7 @@ beforeAll(async () => {
     logs,
     portFor: () => 0,
     endpoints: apiEndpoints,
-    log: (message) => {
-      throw new Error(message);
-    },
+    thread,
   });
   const body = parse(readFileSync(FIXTURE, 'utf8').replaceAll('__HTTP_BACKEND__', backend.url)) as Json;
   const providers = new Map(createApiGatewayProviders(service).map((provider): [string, ResourceProvider] => [provider.type, provider]));
@@ -130,6 +133,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await service?.stop();
+  await thread?.stop();
   await lambda?.stop();
   await backend?.close();
   await dynamodb?.stop();

@@ -20,6 +20,7 @@ import type { ResolvedResource, RuntimeContext } from '../../../local/services/p
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../../local/services/dynamodb/engine.js';
 import { createTableProvider } from '../../../local/services/dynamodb/table-provider.js';
 import { startMeteringProxy } from '../../../local/services/dynamodb/metering-proxy.js';
+import { ServiceThread } from '../../../local/service-thread.js';
 import { StreamPoller, toLambdaRecord, type StreamRecord } from '../../../local/services/sources/stream-poller.js';
 import { testRuntimeContext } from '../../helpers/runtime-context.js';
 
@@ -210,7 +211,10 @@ describe('DynamoDB Local (in memory)', () => {
   });
 
   it('reads a write at once when the metering proxy tells it the table was written', async () => {
-    const proxy = await startMeteringProxy(engine.endpoint);
+    const thread = new ServiceThread((message) => {
+      throw new Error(message);
+    });
+    const proxy = await startMeteringProxy(engine.endpoint, thread);
     const proxied = new DynamoDBClient(localClientConfig(proxy.endpoint, REGION));
     const received: StreamRecord[] = [];
     const notified = new StreamPoller({
@@ -235,6 +239,7 @@ describe('DynamoDB Local (in memory)', () => {
       await notified.stop();
       proxied.destroy();
       await proxy.stop();
+      await thread.stop();
     }
   }, 60_000);
 

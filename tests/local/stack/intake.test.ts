@@ -1,8 +1,8 @@
 /**
- * Intake isolated from the pipeline: API Gateway serves on a thread of its own and its DynamoDB
- * writes pass the metering proxy on another, so an order is accepted while the runtime's main
- * thread (Pipes, EventBridge, Step Functions, the queues) is busy; and that thread yields the CPU
- * to them (local/priority.ts). On AWS, API Gateway never waits for the rest of the stack either.
+ * Intake isolated from the pipeline: API Gateway and the metering proxy its DynamoDB writes pass
+ * run on the intake thread (local/service-thread.ts), so an order is accepted while the runtime's
+ * main thread (Pipes, EventBridge, Step Functions, the queues) is busy; and that thread yields the
+ * CPU to intake (local/priority.ts). On AWS, API Gateway never waits for the rest of the stack either.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { once } from 'node:events';
@@ -58,7 +58,7 @@ describe('intake', () => {
   }, 30_000);
 
   (process.platform === 'linux' ? it : it.skip)('runs the pipeline\'s thread at a lower CPU priority than intake\'s', () => {
-    // The runtime lowered this thread's priority once API Gateway's and the proxy's threads existed.
+    // The runtime lowered this thread's priority once the intake thread existed.
     expect(getPriority(0)).toBeGreaterThanOrEqual(10);
   });
 });
