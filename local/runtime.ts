@@ -118,7 +118,6 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
   const log = options.log ?? (() => undefined);
   const notEmulated: NotEmulated[] = [];
 
-  const template = loadTemplate(templatePath, { parameterOverrides: options.parameterOverrides, region, accountId, stackName });
   const stopSteps: Array<() => Promise<void> | void> = [];
   const context: RuntimeContext = {
     region,
@@ -137,13 +136,20 @@ export async function startLocalStack(options: RuntimeOptions = {}): Promise<Loc
   };
 
   try {
-    // DynamoDB Local's JVM is the slowest part of the start: the resources that need no table
-    // (queues, bundles, state machines, APIs) are created while it starts, and tables wait for it.
+    // DynamoDB Local's JVM is the slowest part of the start: it starts first, and the template is
+    // read and the resources that need no table (queues, bundles, state machines, APIs) are
+    // created while it boots; tables wait for it.
     const dynamodbPort = await freePort();
-    const dynamodbStart = startDynamoDbLocal({ stateDir, port: dynamodbPort });
+    const abandonDynamodb = new AbortController();
+    const dynamodbStart = startDynamoDbLocal({ stateDir, port: dynamodbPort, signal: abandonDynamodb.signal });
     // A failed start is reported by the first table's creation (or below); never left unhandled.
     dynamodbStart.catch(() => undefined);
-    stopSteps.push(() => dynamodbStart.then((engine) => engine.stop(), () => undefined));
+    stopSteps.push(() => {
+      // A start that fails early (a template error) does not wait for the JVM to answer first.
+      abandonDynamodb.abort();
+      return dynamodbStart.then((engine) => engine.stop(), () => undefined);
+    });
+    const template = loadTemplate(templatePath, { parameterOverrides: options.parameterOverrides, region, accountId, stackName });
     const messaging = await startMessaging({ region, accountId, stateDir });
     stopSteps.push(() => messaging.stop());
     // Intake's services run on a thread of their own: the metering proxy and API Gateway.

@@ -36,6 +36,8 @@ export interface StartDynamoDbLocalOptions {
   timeoutMs?: number;
   /** The Java executable; `java` on the PATH when absent. */
   java?: string;
+  /** Aborted before DynamoDB Local answers: the process is stopped and the start rejects. */
+  signal?: AbortSignal;
 }
 
 const JAVA_MISSING = 'Java 17+ is needed for DynamoDB Local: apt-get install openjdk-17-jre-headless';
@@ -102,6 +104,8 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
 
   const endpoint = `http://${LOOPBACK}:${port}`;
   const client = new DynamoDBClient(localClientConfig(endpoint, 'us-east-1'));
+  const abandon = (): void => void stop();
+  options.signal?.addEventListener('abort', abandon, { once: true });
   try {
     await waitUntil(() => client.send(new ListTablesCommand({ Limit: 1 })).then(() => true), {
       timeoutMs: options.timeoutMs ?? 60_000,
@@ -109,6 +113,7 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
       description: `DynamoDB Local on port ${port}`,
       abortIf: () =>
         spawnError ??
+        (options.signal?.aborted ? new Error('DynamoDB Local\'s start was abandoned') : undefined) ??
         (child.exitCode !== null || child.signalCode !== null
           ? new Error(`DynamoDB Local exited during start-up (code ${child.exitCode ?? child.signalCode}):\n${output}`)
           : undefined),
@@ -118,6 +123,7 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
     throw error;
   } finally {
     client.destroy();
+    options.signal?.removeEventListener('abort', abandon);
   }
   const pid = child.pid;
   if (pid === undefined) throw new Error('DynamoDB Local started without a process id');

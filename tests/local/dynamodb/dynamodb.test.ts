@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -14,7 +14,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { localClientConfig, waitUntil } from '../../../local/net.js';
+import { freePort, localClientConfig, waitUntil } from '../../../local/net.js';
 import type { Json } from '../../../local/template/parse.js';
 import type { ResolvedResource, RuntimeContext } from '../../../local/services/provider.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../../local/services/dynamodb/engine.js';
@@ -243,6 +243,21 @@ describe('DynamoDB Local (in memory)', () => {
     }
   }, 60_000);
 
+  it('stops a start abandoned before DynamoDB Local answers (a template error does not wait for the JVM)', async () => {
+    // Prepare
+    const port = await freePort();
+    const abandon = new AbortController();
+
+    // Act
+    const starting = startDynamoDbLocal({ port, signal: abandon.signal });
+    abandon.abort();
+
+    // Assess
+    await expect(starting).rejects.toThrow('DynamoDB Local\'s start was abandoned');
+    const jvms = readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && commandLine(pid).includes(`-port\0${port}\0`));
+    expect(jvms).toEqual([]);
+  });
+
   it('reports a missing Java in one clear line', async () => {
     await expect(startDynamoDbLocal({ java: '/nonexistent/java' })).rejects.toThrow(
       'Java 17+ is needed for DynamoDB Local: apt-get install openjdk-17-jre-headless',
@@ -370,3 +385,12 @@ describe('DynamoDB Local process lifetime', () => {
     }
   }, 150_000);
 });
+
+/** A process's command line, NUL-separated ('' once it has gone). */
+function commandLine(pid: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
