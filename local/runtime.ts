@@ -320,6 +320,11 @@ async function deployAll(
     }
     return creation;
   };
-  await Promise.all(order.map(create));
+  // Every creation ends before a failure is reported, so that the stop that follows also stops
+  // what the others started (a poller started after the stop would report a closed engine).
+  const outcomes = await Promise.allSettled(order.map(create));
+  // Resources come after what they depend on, so the first failure is a cause, not a consequence.
+  const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failure) throw failure.reason;
   return deployed;
 }
