@@ -175,7 +175,7 @@ interface Snapshot {
   usage?: UsageReport;
   /** Sandbox CPU milliseconds so far, by function. */
   lambdaCpuMs?: Record<string, number>;
-  /** CPU milliseconds so far of the runtime's service threads, by service. */
+  /** CPU milliseconds so far of the runtime's service threads, by thread. */
   serviceThreadCpuMs?: Record<string, number>;
   /** The observer's own DynamoDB requests so far. */
   ownRequests: number;
