@@ -2,10 +2,11 @@
  * The pipeline yields the CPU to intake. On AWS, a request to API Gateway never waits for Step
  * Functions or a Lambda function to get a core; on one machine every thread shares the same few.
  * So once the intake thread exists (API Gateway and the metering proxy, local/service-thread.ts)
- * and DynamoDB Local is started, the runtime lowers the CPU priority of its main thread, where Pipes, EventBridge, Step
- * Functions and the queues run; the Lambda sandboxes and any process it starts later inherit it.
- * On a busy machine intake then answers at its own pace while the backlog drains with the CPU it
- * leaves, as a stream or a queue in front of a slower consumer would on AWS.
+ * and DynamoDB Local is started, the runtime lowers the CPU priority of its main thread, where
+ * Pipes, EventBridge, Step Functions and the queues run; the Lambda sandboxes and any process it
+ * starts later inherit it. On a busy machine intake then answers at its own pace while the
+ * backlog drains with the CPU it leaves, as a stream or a queue in front of a slower consumer
+ * would on AWS.
  *
  * Only on Linux, where a nice value belongs to one thread: on macOS and Windows it is the whole
  * process's, and lowering it would lower intake with the rest.

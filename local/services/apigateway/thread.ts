@@ -43,6 +43,8 @@ export interface RestApiBody {
 
 type PendingCommand = { resolve(served: ServedStage | undefined): void; reject(error: Error): void };
 
+const THREAD_ENDED = 'the intake thread ended: the APIs no longer answer';
+
 /** Serves the template's REST APIs on the intake thread. */
 export class ApiGatewayThread {
   private readonly port: MessagePort;
@@ -63,7 +65,7 @@ export class ApiGatewayThread {
     // The port closes when the other half stops, or when the thread ends.
     this.port.once('close', () => {
       this.closed = true;
-      this.failPending('the intake thread ended: the APIs no longer answer');
+      this.failPending();
     });
     this.unwatchTrace = watchTraceSink((tracing) => this.notify({ tracing }));
   }
@@ -114,6 +116,7 @@ export class ApiGatewayThread {
   }
 
   private command(body: CommandBody): Promise<ServedStage | undefined> {
+    if (this.closed) return Promise.reject(new Error(THREAD_ENDED));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -150,8 +153,8 @@ export class ApiGatewayThread {
     }
   }
 
-  private failPending(message: string): void {
-    for (const pending of this.pending.values()) pending.reject(new Error(message));
+  private failPending(): void {
+    for (const pending of this.pending.values()) pending.reject(new Error(THREAD_ENDED));
     this.pending.clear();
   }
 }
