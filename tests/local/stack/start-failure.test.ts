@@ -1,9 +1,11 @@
 /**
  * A start that fails part-way: the error names the resource and its cause, and the stop that
- * follows also stops what the other creations had started, so nothing polls a stopped engine.
+ * follows also stops what the other creations had started, so nothing polls a stopped engine;
+ * a template that fails to load stops DynamoDB Local, which started first.
  */
 import { expect, it } from '@jest/globals';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { LOOPBACK } from '../../../local/net.js';
@@ -30,3 +32,25 @@ it('reports the API whose port is taken, and leaves nothing running that logs ab
     taken.close();
   }
 }, 60_000);
+
+it('leaves no DynamoDB Local behind when the template fails to load (the JVM starts first)', async () => {
+  // Act
+  await expect(startLocalStack({ templatePath: 'no-such-template.yaml', inMemory: true, apiPort: 0, awsPort: 0 })).rejects.toThrow('no-such-template.yaml');
+
+  // Assess: the JVM it had started is gone (that it is abandoned rather than awaited is the engine's test)
+  expect(childJvms()).toEqual([]);
+});
+
+/** This process's DynamoDB Local children. */
+function childJvms(): string[] {
+  return readdirSync('/proc').filter((pid) => {
+    if (!/^\d+$/.test(pid)) return false;
+    try {
+      const parent = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1];
+      return Number(parent) === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('DynamoDBLocal.jar');
+    } catch {
+      return false; // it ended while being read
+    }
+  });
+}
+
